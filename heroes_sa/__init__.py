@@ -1,0 +1,29 @@
+"""heroes_sa: the SQLModel tutorial's heroes and teams in plain SQLAlchemy 2.0.
+
+The models live in one module per schema revision (:mod:`heroes_sa.one_to_many`,
+:mod:`heroes_sa.many_to_many`); the schema belongs to the Alembic history that
+:func:`upgrade` runs.  The package root exports the public API only.
+"""
+
+from heroes_sa.engine import create_engine
+from heroes_sa.errors import (
+    DatabaseNotEmptyError,
+    HeroesError,
+    MigrationError,
+    MigrationRefusedError,
+    WrongRevisionError,
+)
+from heroes_sa.migration import current_revision, downgrade, head_revision, upgrade
+
+__all__ = [
+    "DatabaseNotEmptyError",
+    "HeroesError",
+    "MigrationError",
+    "MigrationRefusedError",
+    "WrongRevisionError",
+    "create_engine",
+    "current_revision",
+    "downgrade",
+    "head_revision",
+    "upgrade",
+]

@@ -1,0 +1,159 @@
+"""The tutorial's programs, run on heroes_sa's models.
+
+Each flow does what the corresponding SQLModel tutorial program does, step for
+step (the same adds, commits and refreshes, so the same SQL), and prints the
+same lines, objects shown by their ``repr``.  :func:`prepare` makes sure a
+demo never writes into a database that is at another revision or already
+holds heroes.
+
+The flows take the models module as a parameter so the parity tests can run
+the very same steps on SQLModel's classes.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from types import ModuleType
+from typing import Final, TextIO
+
+from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy.orm import Session
+
+from heroes_sa import many_to_many, one_to_many
+from heroes_sa.errors import DatabaseNotEmptyError, WrongRevisionError
+from heroes_sa.migration import current_revision, upgrade
+
+
+def one_to_many_flow(session: Session, out: TextIO, models: ModuleType = one_to_many) -> None:
+    """Create heroes and teams through ``Hero.team`` and ``Team.heroes``."""
+    Hero, Team = models.Hero, models.Team  # noqa: N806 - class aliases
+    team_preventers = Team(name="Preventers", headquarters="Sharp Tower")
+    team_z_force = Team(name="Z-Force", headquarters="Sister Margaret's Bar")
+
+    # One commit saves the teams too: they are reached through Hero.team.
+    hero_deadpond = Hero(name="Deadpond", secret_name="Dive Wilson", team=team_z_force)
+    hero_rusty_man = Hero(name="Rusty-Man", secret_name="Tommy Sharp", age=48, team=team_preventers)
+    hero_spider_boy = Hero(name="Spider-Boy", secret_name="Pedro Parqueador")
+    session.add(hero_deadpond)
+    session.add(hero_rusty_man)
+    session.add(hero_spider_boy)
+    session.commit()
+
+    session.refresh(hero_deadpond)
+    session.refresh(hero_rusty_man)
+    session.refresh(hero_spider_boy)
+    print("Created hero:", hero_deadpond, file=out)
+    print("Created hero:", hero_rusty_man, file=out)
+    print("Created hero:", hero_spider_boy, file=out)
+
+    hero_spider_boy.team = team_preventers
+    session.add(hero_spider_boy)
+    session.commit()
+    session.refresh(hero_spider_boy)
+    print("Updated hero:", hero_spider_boy, file=out)
+
+    hero_black_lion = Hero(name="Black Lion", secret_name="Trevor Challa", age=35)
+    hero_sure_e = Hero(name="Princess Sure-E", secret_name="Sure-E")
+    team_wakaland = Team(
+        name="Wakaland",
+        headquarters="Wakaland Capital City",
+        heroes=[hero_black_lion, hero_sure_e],
+    )
+    session.add(team_wakaland)
+    session.commit()
+    session.refresh(team_wakaland)
+    print("Team Wakaland:", team_wakaland, file=out)
+
+    hero_tarantula = Hero(name="Tarantula", secret_name="Natalia Roman-on", age=32)
+    hero_dr_weird = Hero(name="Dr. Weird", secret_name="Steve Weird", age=36)
+    hero_cap = Hero(name="Captain North America", secret_name="Esteban Rogelios", age=93)
+    team_preventers.heroes.append(hero_tarantula)
+    team_preventers.heroes.append(hero_dr_weird)
+    team_preventers.heroes.append(hero_cap)
+    session.add(team_preventers)
+    session.commit()
+    session.refresh(hero_tarantula)
+    session.refresh(hero_dr_weird)
+    session.refresh(hero_cap)
+    print("Preventers new hero:", hero_tarantula, file=out)
+    print("Preventers new hero:", hero_dr_weird, file=out)
+    print("Preventers new hero:", hero_cap, file=out)
+
+
+def many_to_many_flow(session: Session, out: TextIO, models: ModuleType = many_to_many) -> None:
+    """Create heroes in several teams through ``Hero.teams``, then read them back."""
+    Hero, Team = models.Hero, models.Team  # noqa: N806 - class aliases
+    team_preventers = Team(name="Preventers", headquarters="Sharp Tower")
+    team_z_force = Team(name="Z-Force", headquarters="Sister Margaret's Bar")
+
+    hero_deadpond = Hero(
+        name="Deadpond", secret_name="Dive Wilson", teams=[team_z_force, team_preventers]
+    )
+    hero_rusty_man = Hero(
+        name="Rusty-Man", secret_name="Tommy Sharp", age=48, teams=[team_preventers]
+    )
+    hero_spider_boy = Hero(
+        name="Spider-Boy", secret_name="Pedro Parqueador", teams=[team_preventers]
+    )
+    session.add(hero_deadpond)
+    session.add(hero_rusty_man)
+    session.add(hero_spider_boy)
+    session.commit()
+
+    session.refresh(hero_deadpond)
+    session.refresh(hero_rusty_man)
+    session.refresh(hero_spider_boy)
+    # Each .teams below is a lazy load through heroteamlink, one SELECT per hero.
+    print("Deadpond:", hero_deadpond, file=out)
+    print("Deadpond teams:", hero_deadpond.teams, file=out)
+    print("Rusty-Man:", hero_rusty_man, file=out)
+    print("Rusty-Man Teams:", hero_rusty_man.teams, file=out)
+    print("Spider-Boy:", hero_spider_boy, file=out)
+    print("Spider-Boy Teams:", hero_spider_boy.teams, file=out)
+
+
+Flow = Callable[[Session, TextIO], None]
+
+#: Demo name -> (revision its models describe, the flow).
+DEMOS: Final[dict[str, tuple[str, Flow]]] = {
+    "one-to-many": (one_to_many.REVISION, one_to_many_flow),
+    "many-to-many": (many_to_many.REVISION, many_to_many_flow),
+}
+
+
+def prepare(engine: Engine, revision: str) -> None:
+    """Get the database behind ``engine`` ready for a demo at ``revision``.
+
+    An empty database (no tables at all) is migrated to ``revision``.  One at
+    ``revision`` with no heroes is used as it is.  Anything else raises, with
+    nothing written: :class:`WrongRevisionError` for a database at another revision
+    or not managed by Alembic, :class:`DatabaseNotEmptyError` for one with heroes.
+    """
+    found = current_revision(engine)
+    if found is None:
+        with engine.connect() as connection:
+            tables = inspect(connection).get_table_names()
+        if tables:
+            raise WrongRevisionError(
+                f"the database has tables ({', '.join(sorted(tables))}) but no Alembic"
+                " revision; adopt it first (README: 'Adopting a SQLModel database')"
+            )
+        upgrade(engine, revision)
+        return
+    if found != revision:
+        raise WrongRevisionError(f"the database is at revision {found}, this demo needs {revision}")
+    with Session(engine) as session:
+        heroes = session.scalar(select(func.count()).select_from(one_to_many.Hero.__table__))
+    if heroes:
+        raise DatabaseNotEmptyError(
+            f"the database already holds {heroes} heroes; the demo only writes into an empty one"
+        )
+
+
+def run(name: str, engine: Engine, out: TextIO = sys.stdout) -> None:
+    """Prepare the database behind ``engine`` and run demo ``name`` on it."""
+    revision, flow = DEMOS[name]
+    prepare(engine, revision)
+    with Session(engine) as session:
+        flow(session, out)

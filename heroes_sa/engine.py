@@ -1,0 +1,95 @@
+"""Engine setup: where the URL comes from, and SQLite made to keep its promises.
+
+Python's ``sqlite3`` driver, left as it is, does not enforce foreign keys,
+commits DDL on its own and lets ``SAVEPOINT`` escape the enclosing transaction.
+:func:`create_engine` applies the fix from SQLAlchemy's SQLite dialect
+documentation ("Enabling Non-Legacy SQLite Transactional Modes"): the driver's
+own transaction handling is switched off at connect time and SQLAlchemy emits
+``BEGIN`` itself, so transactions, savepoints and migrations really hold.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Final
+
+import sqlalchemy
+from sqlalchemy import Connection, Engine, event, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import StaticPool
+
+#: Environment variable naming the database, for the library and the CLI alike.
+URL_ENV_VAR: Final = "HEROES_DATABASE_URL"
+
+#: The database used when neither an argument nor the environment names one.
+DEFAULT_URL: Final = "sqlite:///database.db"
+
+
+def resolve_url(url: str | URL | None = None) -> URL:
+    """Return ``url``, else ``$HEROES_DATABASE_URL``, else :data:`DEFAULT_URL`."""
+    if url is None:
+        url = os.environ.get(URL_ENV_VAR) or DEFAULT_URL
+    return make_url(url)
+
+
+def is_sqlite_memory(url: URL) -> bool:
+    """True when ``url`` names a private in-memory SQLite database."""
+    database = url.database or ""
+    return url.get_backend_name() == "sqlite" and (
+        database in ("", ":memory:") or database.startswith("file::memory:")
+    )
+
+
+def create_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
+    """Create an :class:`~sqlalchemy.Engine` for a heroes_sa database.
+
+    The URL comes from ``url``, else the ``HEROES_DATABASE_URL`` environment
+    variable, else ``sqlite:///database.db``.  Keyword arguments go to
+    :func:`sqlalchemy.create_engine` unchanged (``echo=True``, pool settings...).
+
+    On SQLite every connection enforces foreign keys and gets real
+    transactions: DDL and savepoints take part in the enclosing transaction.
+    An in-memory URL (``sqlite://``) gives one database shared by every
+    connection of the engine, as users of a single engine expect, instead of
+    a new empty database per pooled connection.
+    """
+    resolved = resolve_url(url)
+    if is_sqlite_memory(resolved):
+        kwargs.setdefault("poolclass", StaticPool)
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args.setdefault("check_same_thread", False)
+    engine = sqlalchemy.create_engine(resolved, **kwargs)
+    if engine.dialect.name == "sqlite":
+        install_sqlite_hooks(engine)
+    return engine
+
+
+def install_sqlite_hooks(engine: Engine) -> None:
+    """Make ``engine``'s SQLite connections transactional and FK-enforcing.
+
+    Exposed so that an engine built some other way (``sqlalchemy.create_engine``
+    directly, or ``AsyncEngine.sync_engine``) can get the same guarantees.
+    """
+    event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "begin", _on_sqlite_begin)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # isolation_level=None stops the driver from issuing BEGIN/COMMIT on its
+    # own guesses; _on_sqlite_begin takes over.  The pragma must run outside
+    # a transaction, which is the case right after connecting.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def has_sqlite_hooks(connection: Connection) -> bool:
+    """True when ``connection`` is SQLite set up by :func:`install_sqlite_hooks`."""
+    return event.contains(connection.engine, "begin", _on_sqlite_begin)

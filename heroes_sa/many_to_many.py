@@ -1,0 +1,71 @@
+"""The many-to-many schema (revision ``0002_many_to_many``, head).
+
+A hero belongs to any number of teams through the ``heroteamlink`` table,
+whose two foreign keys together form its primary key.  ``Hero.teams`` and
+``Team.heroes`` are the two ends of one relationship through ``secondary=``,
+kept in step by ``back_populates``.  Tables, columns, types, keys and index
+names are those SQLModel's ``create_all`` builds for the tutorial's
+many-to-many models.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from heroes_sa.base import TYPE_ANNOTATION_MAP, ReprMixin, new_metadata
+
+#: The Alembic revision whose schema these models describe (the head).
+REVISION: Final = "0002_many_to_many"
+
+
+class Base(ReprMixin, DeclarativeBase):
+    """Declarative base of the many-to-many revision."""
+
+    metadata = new_metadata()
+    type_annotation_map = TYPE_ANNOTATION_MAP
+
+
+class HeroTeamLink(Base):
+    """One membership: hero ``hero_id`` is in team ``team_id``.
+
+    Mapped so the table is part of the metadata and can be queried; the
+    relationships below write it through ``secondary=``, so user code normally
+    never creates these objects itself.
+    """
+
+    __tablename__ = "heroteamlink"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
+    hero_id: Mapped[int] = mapped_column(ForeignKey("hero.id"), primary_key=True)
+
+
+class Team(Base):
+    """A team; ``heroes`` lists its members."""
+
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(index=True)
+    headquarters: Mapped[str]
+
+    heroes: Mapped[list[Hero]] = relationship(
+        secondary=HeroTeamLink.__table__, back_populates="teams"
+    )
+
+
+class Hero(Base):
+    """A hero; ``teams`` lists the teams it is in."""
+
+    __tablename__ = "hero"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(index=True)
+    secret_name: Mapped[str]
+    age: Mapped[int | None] = mapped_column(index=True)
+
+    teams: Mapped[list[Team]] = relationship(
+        secondary=HeroTeamLink.__table__, back_populates="heroes"
+    )

@@ -1,0 +1,177 @@
+"""The migration API: the Alembic history, run from Python.
+
+:func:`upgrade`, :func:`downgrade` and :func:`current_revision` are thin
+wrappers over :mod:`alembic.command`, run on the same scripts as the
+``alembic`` CLI.  Following Alembic's cookbook ("Sharing a Connection across
+one or more programmatic migration commands") the caller's connection travels
+to ``env.py`` in ``Config.attributes``, which is what lets an in-memory SQLite
+database be migrated at all.
+
+:func:`migration_transaction` is the transaction every migration runs in; on
+SQLite it follows SQLite's documented procedure for schema changes that
+rebuild tables (https://www.sqlite.org/lang_altertable.html, "Making Other
+Kinds Of Table Schema Changes").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
+
+from heroes_sa.engine import has_sqlite_hooks
+from heroes_sa.errors import MigrationError
+
+#: ``Config.attributes`` key under which env.py finds the caller's connection.
+CONNECTION_ATTRIBUTE: Final = "connection"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def script_location() -> Path:
+    """Directory holding ``env.py`` and ``versions/``.
+
+    A wheel carries the scripts inside the package as ``heroes_sa/_migrations``
+    (see ``pyproject.toml``); a checkout has them at the top level as
+    ``migrations/``, where the ``alembic`` CLI finds them through
+    ``alembic.ini``.
+    """
+    for candidate in (_PACKAGE_DIR / "_migrations", _PACKAGE_DIR.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise MigrationError(
+        f"heroes_sa's migration scripts are missing: looked in {_PACKAGE_DIR / '_migrations'}"
+        f" and {_PACKAGE_DIR.parent / 'migrations'}"
+    )
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic :class:`~alembic.config.Config` for heroes_sa's scripts.
+
+    With ``connection``, env.py migrates that connection instead of opening
+    one from a URL.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(script_location()))
+    if connection is not None:
+        config.attributes[CONNECTION_ATTRIBUTE] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The id of the newest revision in the history."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the history is never empty
+        raise MigrationError("the migration history has no head")
+    return head
+
+
+@contextmanager
+def _connected(bind: Engine | Connection) -> Iterator[Connection]:
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            yield connection
+    else:
+        yield bind
+
+
+def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
+    """Migrate the database behind ``bind`` up to ``revision``.
+
+    ``bind`` is an Engine or a Connection.  A Connection with no transaction
+    begun is migrated in a transaction of its own, committed at the end; one
+    already in a transaction is migrated inside it, and the caller commits.
+    """
+    with _connected(bind) as connection:
+        command.upgrade(alembic_config(connection), revision)
+
+
+def downgrade(bind: Engine | Connection, revision: str) -> None:
+    """Migrate the database behind ``bind`` down to ``revision``.
+
+    Raises :class:`~heroes_sa.errors.MigrationRefusedError`, with the database
+    unchanged, when the data cannot be carried down (a hero in two teams
+    cannot go back to a single ``team_id``).
+    """
+    with _connected(bind) as connection:
+        command.downgrade(alembic_config(connection), revision)
+
+
+def current_revision(bind: Engine | Connection) -> str | None:
+    """The revision the database is at, or ``None`` when it has none.
+
+    Reads only; a Connection that had no transaction begun is left without one.
+    """
+    with _connected(bind) as connection:
+        was_in_transaction = connection.in_transaction()
+        try:
+            return MigrationContext.configure(connection).get_current_revision()
+        finally:
+            if not was_in_transaction:
+                connection.rollback()
+
+
+def _sqlite_pragma(connection: Connection, statement: str) -> None:
+    # Straight to the driver: through SQLAlchemy the statement would start a
+    # transaction first, and SQLite ignores foreign_keys inside one.
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
+
+
+def check_foreign_keys(connection: Connection) -> None:
+    """Raise :class:`MigrationError` if any foreign key is violated (SQLite)."""
+    rows = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if rows:
+        found = "; ".join(f"{table} rowid {rowid} -> {parent}" for table, rowid, parent, _ in rows)
+        raise MigrationError(f"migration would leave foreign keys violated: {found}")
+
+
+@contextmanager
+def migration_transaction(connection: Connection) -> Iterator[None]:
+    """The transaction a migration runs in, committed only if it all succeeds.
+
+    On SQLite this is SQLite's own procedure for table rebuilds: foreign key
+    enforcement is switched off on this connection only, the migration runs
+    in one transaction, ``PRAGMA foreign_key_check`` must find nothing before
+    the commit, and enforcement is switched back on whatever happens.  Other
+    connections keep enforcing foreign keys throughout.
+    """
+    if connection.dialect.name != "sqlite":
+        if connection.in_transaction():
+            yield
+        else:
+            with connection.begin():
+                yield
+        return
+    if not has_sqlite_hooks(connection):
+        raise MigrationError(
+            "this SQLite engine commits DDL on its own, so a failed migration would be"
+            " left half-applied; create it with heroes_sa.create_engine() or call"
+            " heroes_sa.engine.install_sqlite_hooks() on it"
+        )
+    if connection.in_transaction():
+        if connection.exec_driver_sql("PRAGMA foreign_keys").scalar():
+            raise MigrationError(
+                "SQLite cannot switch foreign keys off inside a transaction, which table"
+                " rebuilds need; pass an Engine, or a Connection with no transaction begun"
+            )
+        yield
+        check_foreign_keys(connection)
+        return
+    _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
+    try:
+        with connection.begin():
+            yield
+            check_foreign_keys(connection)
+    finally:
+        _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")

@@ -1,0 +1,83 @@
+"""Fixtures of the heroes_sa plugin; each may be overridden in a conftest.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from heroes_sa.engine import create_engine
+from heroes_sa.migration import head_revision, upgrade
+from heroes_sa.testing.hooks import MARKER
+
+EngineFactory = Callable[[str], Engine]
+
+
+@pytest.fixture(scope="session")
+def heroes_engine_factory() -> Iterator[EngineFactory]:
+    """Return migrated engines by revision, each built once per test session.
+
+    Each revision gets its own in-memory SQLite database, migrated through
+    Alembic the first time a test asks for it and disposed when the session
+    ends.  Override this fixture to hand out engines for another database.
+    """
+    engines: dict[str, Engine] = {}
+
+    def engine_at(revision: str) -> Engine:
+        if revision not in engines:
+            engine = create_engine("sqlite://")
+            upgrade(engine, revision)
+            engines[revision] = engine
+        return engines[revision]
+
+    yield engine_at
+    for engine in engines.values():
+        engine.dispose()
+
+
+@pytest.fixture
+def heroes_revision(request: pytest.FixtureRequest) -> str:
+    """The revision this test runs at: its ``heroes_revision`` marker, else head.
+
+    Override this fixture to move a whole module or directory to a revision.
+    """
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        return head_revision()
+    if len(marker.args) != 1 or not isinstance(marker.args[0], str) or marker.kwargs:
+        raise pytest.UsageError(
+            f"@pytest.mark.{MARKER} takes one revision id, got args={marker.args!r}"
+            f" kwargs={marker.kwargs!r} on {request.node.nodeid}"
+        )
+    revision: str = marker.args[0]
+    return head_revision() if revision == "head" else revision
+
+
+@pytest.fixture
+def heroes_engine(heroes_engine_factory: EngineFactory, heroes_revision: str) -> Engine:
+    """An engine on a database migrated to this test's revision.
+
+    Shared by every test at that revision: write to it through
+    ``heroes_session``, which rolls back, not directly.
+    """
+    return heroes_engine_factory(heroes_revision)
+
+
+@pytest.fixture
+def heroes_session(heroes_engine: Engine) -> Iterator[Session]:
+    """A Session for one test; nothing it writes outlives the test.
+
+    The recipe from SQLAlchemy's "Joining a Session into an External
+    Transaction": the session's commits and rollbacks act on savepoints
+    inside an outer transaction that is rolled back at the end.
+    """
+    with heroes_engine.connect() as connection:
+        transaction = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        try:
+            yield session
+        finally:
+            session.close()
+            transaction.rollback()
