@@ -1,0 +1,287 @@
+"""The Alembic history: pytest-alembic's four checks, data moves, refusals, atomicity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.operations import Operations
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import heroes_sa
+from heroes_sa import many_to_many, one_to_many
+from heroes_sa.errors import MigrationError, MigrationRefusedError
+from heroes_sa.migration import alembic_config
+from tests.migration_helpers import (
+    fresh_engine,
+    rows,
+    schema_diff,
+    schema_snapshot,
+    set_foreign_keys,
+)
+
+REVISIONS = [one_to_many.REVISION, many_to_many.REVISION]
+MODELS = {
+    one_to_many.REVISION: one_to_many.Base.metadata,
+    many_to_many.REVISION: many_to_many.Base.metadata,
+}
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    engine = fresh_engine()
+    yield engine
+    engine.dispose()
+
+
+def seed_one_to_many(engine: Engine) -> None:
+    """Three teams and heroes in each, plus one hero with no team."""
+    with Session(engine) as session:
+        preventers = one_to_many.Team(name="Preventers", headquarters="Sharp Tower")
+        z_force = one_to_many.Team(name="Z-Force", headquarters="Sister Margaret's Bar")
+        one_to_many.Team(name="Empty", headquarters="Nowhere")
+        session.add_all(
+            [
+                one_to_many.Hero(name="Deadpond", secret_name="Dive Wilson", team=z_force),
+                one_to_many.Hero(
+                    name="Rusty-Man", secret_name="Tommy Sharp", age=48, team=preventers
+                ),
+                one_to_many.Hero(name="Spider-Boy", secret_name="Pedro Parqueador"),
+                one_to_many.Hero(name="Tarantula", secret_name="Natalia Roman-on", team=preventers),
+            ]
+        )
+        session.commit()
+
+
+# --- pytest-alembic's four checks -------------------------------------------
+
+
+def test_single_head() -> None:
+    """Two heads would make `alembic upgrade head` ambiguous."""
+    script = ScriptDirectory.from_config(alembic_config())
+    assert script.get_heads() == [many_to_many.REVISION]
+    assert [s.revision for s in reversed(list(script.walk_revisions()))] == REVISIONS
+
+
+def test_upgrade_and_downgrade_through_every_revision(engine: Engine) -> None:
+    """Every step runs on its own, in both directions, from an empty database."""
+    assert heroes_sa.current_revision(engine) is None
+    for revision in REVISIONS:
+        heroes_sa.upgrade(engine, revision)
+        assert heroes_sa.current_revision(engine) == revision
+    for revision in reversed(REVISIONS[:-1]):
+        heroes_sa.downgrade(engine, revision)
+        assert heroes_sa.current_revision(engine) == revision
+    heroes_sa.downgrade(engine, "base")
+    assert heroes_sa.current_revision(engine) is None
+    assert schema_snapshot(engine) == {
+        "alembic_version": schema_snapshot(engine)["alembic_version"]
+    }
+
+
+@pytest.mark.parametrize("revision", REVISIONS)
+def test_each_revision_matches_its_models(engine: Engine, revision: str) -> None:
+    """Autogenerate finds nothing to change: models and migrations agree."""
+    heroes_sa.upgrade(engine, revision)
+    assert schema_diff(engine, MODELS[revision]) == []
+
+
+def test_up_down_up_gives_the_same_schema(engine: Engine) -> None:
+    """A downgrade really undoes its upgrade."""
+    snapshots = {}
+    for revision in REVISIONS:
+        heroes_sa.upgrade(engine, revision)
+        snapshots[revision] = schema_snapshot(engine)
+    heroes_sa.downgrade(engine, REVISIONS[0])
+    assert schema_snapshot(engine) == snapshots[REVISIONS[0]]
+    heroes_sa.upgrade(engine, "head")
+    assert schema_snapshot(engine) == snapshots[REVISIONS[-1]]
+
+
+# --- data -------------------------------------------------------------------
+
+
+def test_upgrade_moves_every_membership_into_link_rows(engine: Engine) -> None:
+    heroes_sa.upgrade(engine, one_to_many.REVISION)
+    seed_one_to_many(engine)
+    heroes_before = [(h[0], h[1], h[2], h[3]) for h in rows(engine, "hero")]
+    expected_links = sorted(
+        (team_id, hero_id) for hero_id, *_, team_id in rows(engine, "hero") if team_id
+    )
+
+    heroes_sa.upgrade(engine)
+    assert rows(engine, "hero") == heroes_before
+    assert rows(engine, "heroteamlink") == expected_links
+    with Session(engine) as session:
+        teams = {
+            h.name: sorted(t.name for t in h.teams)
+            for h in session.scalars(sa.select(many_to_many.Hero))
+        }
+    assert teams == {
+        "Deadpond": ["Z-Force"],
+        "Rusty-Man": ["Preventers"],
+        "Spider-Boy": [],
+        "Tarantula": ["Preventers"],
+    }
+
+
+def test_downgrade_moves_single_memberships_back(engine: Engine) -> None:
+    heroes_sa.upgrade(engine, one_to_many.REVISION)
+    seed_one_to_many(engine)
+    before = rows(engine, "hero")
+    heroes_sa.upgrade(engine)
+    heroes_sa.downgrade(engine, one_to_many.REVISION)
+    assert rows(engine, "hero") == before
+    assert "heroteamlink" not in sa.inspect(engine).get_table_names()
+
+
+def test_downgrade_refuses_heroes_in_two_teams_and_changes_nothing(engine: Engine) -> None:
+    heroes_sa.upgrade(engine, one_to_many.REVISION)
+    seed_one_to_many(engine)
+    heroes_sa.upgrade(engine)
+    with Session(engine) as session:
+        deadpond = session.scalars(sa.select(many_to_many.Hero).filter_by(name="Deadpond")).one()
+        deadpond.teams.extend(
+            session.scalars(sa.select(many_to_many.Team).filter_by(name="Preventers"))
+        )
+        session.commit()
+    schema, links, heroes = (
+        schema_snapshot(engine),
+        rows(engine, "heroteamlink"),
+        rows(engine, "hero"),
+    )
+
+    with pytest.raises(MigrationRefusedError, match=r"hero 1 'Deadpond' \(2 teams\)") as refused:
+        heroes_sa.downgrade(engine, one_to_many.REVISION)
+    assert "Rusty-Man" not in str(refused.value)
+    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert schema_snapshot(engine) == schema
+    assert rows(engine, "heroteamlink") == links
+    assert rows(engine, "hero") == heroes
+
+
+def test_upgrade_refuses_team_ids_naming_no_team(engine: Engine) -> None:
+    """A database SQLite never checked may hold them; they are named, not dropped."""
+    heroes_sa.upgrade(engine, one_to_many.REVISION)
+    seed_one_to_many(engine)
+    with engine.connect() as connection:
+        # Only a connection with enforcement off can store such a row.
+        set_foreign_keys(connection, False)
+        with connection.begin():
+            connection.exec_driver_sql(
+                "INSERT INTO hero (name, secret_name, team_id) VALUES ('Lost', 'L', 99)"
+            )
+        set_foreign_keys(connection, True)
+    before = schema_snapshot(engine), rows(engine, "hero")
+
+    with pytest.raises(MigrationRefusedError, match=r"hero 5 'Lost' \(team_id 99\)"):
+        heroes_sa.upgrade(engine)
+    assert heroes_sa.current_revision(engine) == one_to_many.REVISION
+    assert (schema_snapshot(engine), rows(engine, "hero")) == before
+
+
+@contextmanager
+def failing_batch(*_args: Any, **_kwargs: Any) -> Iterator[None]:
+    raise RuntimeError("forced failure half way through the migration")
+    yield  # pragma: no cover
+
+
+def test_a_migration_failing_half_way_leaves_the_previous_revision(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """heroteamlink is created and filled before the failure; all of it is undone."""
+    heroes_sa.upgrade(engine, one_to_many.REVISION)
+    seed_one_to_many(engine)
+    before = schema_snapshot(engine), rows(engine, "hero")
+    monkeypatch.setattr(Operations, "batch_alter_table", failing_batch)
+
+    with pytest.raises(RuntimeError, match="forced failure"):
+        heroes_sa.upgrade(engine)
+    assert heroes_sa.current_revision(engine) == one_to_many.REVISION
+    assert (schema_snapshot(engine), rows(engine, "hero")) == before
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_foreign_keys_stay_enforced_for_the_application(engine: Engine) -> None:
+    heroes_sa.upgrade(engine)
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"), engine.begin() as connection:
+        connection.execute(sa.insert(many_to_many.HeroTeamLink).values(team_id=7, hero_id=7))
+    assert rows(engine, "heroteamlink") == []
+
+
+def test_sqlite_migration_switches_foreign_keys_off_only_around_its_transaction(
+    engine: Engine,
+) -> None:
+    seen: list[tuple[str, Any]] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def record(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
+        if statement in {"BEGIN", "COMMIT"} or "foreign_key" in statement:
+            seen.append((statement, None))
+
+    heroes_sa.upgrade(engine)
+    statements = [s for s, _ in seen]
+    # The pragmas go straight to the driver, so SQLAlchemy sees BEGIN and the check.
+    assert statements.count("BEGIN") == 1
+    assert statements[-1] == "PRAGMA foreign_key_check"
+
+
+# --- how migrations may be called ---------------------------------------------
+
+
+def test_a_connection_in_a_transaction_with_foreign_keys_on_is_refused(engine: Engine) -> None:
+    with (
+        engine.connect() as connection,
+        connection.begin(),
+        pytest.raises(MigrationError, match="inside a transaction"),
+    ):
+        heroes_sa.upgrade(connection)
+    assert heroes_sa.current_revision(engine) is None
+
+
+def test_a_connection_already_in_a_transaction_is_migrated_inside_it(engine: Engine) -> None:
+    with engine.connect() as connection:
+        set_foreign_keys(connection, False)
+        with connection.begin():
+            heroes_sa.upgrade(connection)
+            assert heroes_sa.current_revision(connection) == many_to_many.REVISION
+            connection.rollback()
+        assert heroes_sa.current_revision(connection) is None
+
+
+def test_an_idle_connection_is_migrated_and_committed(engine: Engine) -> None:
+    with engine.connect() as connection:
+        heroes_sa.upgrade(connection, one_to_many.REVISION)
+        assert not connection.in_transaction()
+    assert heroes_sa.current_revision(engine) == one_to_many.REVISION
+
+
+def test_a_plain_sqlalchemy_sqlite_engine_is_refused() -> None:
+    """Its driver would commit each DDL statement, so a failure could not be undone."""
+    plain = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool)
+    with pytest.raises(MigrationError, match=r"heroes_sa\.create_engine"):
+        heroes_sa.upgrade(plain)
+    assert sa.inspect(plain).get_table_names() == []
+
+
+def test_offline_sql_for_the_data_moving_revision_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = alembic_config()
+    config.set_main_option("sqlalchemy.url", "sqlite://")
+    command.upgrade(config, one_to_many.REVISION, sql=True)
+    assert "CREATE TABLE hero" in capsys.readouterr().out
+    with pytest.raises(MigrationError, match="needs a live"):
+        command.upgrade(config, f"{one_to_many.REVISION}:head", sql=True)
+
+
+def test_head_revision_is_the_many_to_many_models() -> None:
+    assert heroes_sa.head_revision() == many_to_many.REVISION
