@@ -11,14 +11,14 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.operations import Operations
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import heroes_sa
 from heroes_sa import many_to_many, one_to_many
 from heroes_sa.errors import MigrationError, MigrationRefusedError
-from heroes_sa.migration import alembic_config
+from heroes_sa.migration import alembic_config, check_foreign_keys, foreign_key_violations
 from tests.migration_helpers import (
     fresh_engine,
     rows,
@@ -217,21 +217,45 @@ def test_foreign_keys_stay_enforced_for_the_application(engine: Engine) -> None:
     assert rows(engine, "heroteamlink") == []
 
 
-def test_sqlite_migration_switches_foreign_keys_off_only_around_its_transaction(
-    engine: Engine,
-) -> None:
-    seen: list[tuple[str, Any]] = []
+def test_sqlite_migration_follows_sqlites_table_rebuild_procedure(engine: Engine) -> None:
+    """Enforcement off before BEGIN, foreign_key_check before COMMIT, on again after."""
+    heroes_sa.upgrade(engine, one_to_many.REVISION)
+    seed_one_to_many(engine)
+    sent: list[str] = []
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        # The driver's own trace sees the pragmas heroes_sa sends past SQLAlchemy.
+        driver.set_trace_callback(sent.append)
+        try:
+            heroes_sa.upgrade(connection)
+        finally:
+            driver.set_trace_callback(None)
+    steps = [s for s in sent if s.startswith(("PRAGMA foreign_key", "BEGIN", "COMMIT", "ROLLBACK"))]
+    assert steps == [
+        "PRAGMA foreign_keys=OFF",
+        "BEGIN",
+        "PRAGMA foreign_key_check",
+        "PRAGMA foreign_key_check",
+        "COMMIT",
+        "PRAGMA foreign_keys=ON",
+    ]
+    assert any(s.strip() == "DROP TABLE hero" for s in sent), "hero was rebuilt in between"
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def record(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
-        if statement in {"BEGIN", "COMMIT"} or "foreign_key" in statement:
-            seen.append((statement, None))
 
+def test_a_violation_the_migration_adds_is_refused_before_commit(engine: Engine) -> None:
     heroes_sa.upgrade(engine)
-    statements = [s for s, _ in seen]
-    # The pragmas go straight to the driver, so SQLAlchemy sees BEGIN and the check.
-    assert statements.count("BEGIN") == 1
-    assert statements[-1] == "PRAGMA foreign_key_check"
+    with engine.connect() as connection:
+        set_foreign_keys(connection, False)
+        with connection.begin():
+            known = foreign_key_violations(connection)
+            connection.exec_driver_sql("INSERT INTO heroteamlink VALUES (5, 6)")
+            with pytest.raises(MigrationError, match=r"heroteamlink rowid 1 -> (hero|team)"):
+                check_foreign_keys(connection, known)
+            # Violations that were there before are the data's, not the migration's.
+            check_foreign_keys(connection, foreign_key_violations(connection))
+            connection.rollback()
+        set_foreign_keys(connection, True)
 
 
 # --- how migrations may be called ---------------------------------------------
