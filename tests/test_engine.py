@@ -1,0 +1,92 @@
+"""heroes_sa.create_engine: where the URL comes from and what SQLite guarantees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import heroes_sa
+from heroes_sa import many_to_many
+from heroes_sa.engine import DEFAULT_URL, URL_ENV_VAR, resolve_url
+
+
+def test_url_argument_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(URL_ENV_VAR, "sqlite:///from-env.db")
+    assert str(resolve_url("sqlite:///arg.db")) == "sqlite:///arg.db"
+    assert str(resolve_url()) == "sqlite:///from-env.db"
+    monkeypatch.delenv(URL_ENV_VAR)
+    assert str(resolve_url()) == DEFAULT_URL
+
+
+def test_default_engine_uses_database_db_in_the_working_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(URL_ENV_VAR, raising=False)
+    monkeypatch.chdir(tmp_path)
+    engine = heroes_sa.create_engine()
+    heroes_sa.upgrade(engine)
+    engine.dispose()
+    assert (tmp_path / "database.db").is_file()
+
+
+def test_in_memory_engine_is_one_database_for_every_connection() -> None:
+    engine = heroes_sa.create_engine("sqlite://")
+    with engine.begin() as first:
+        first.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    with engine.connect() as second:
+        assert second.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+
+
+def test_every_sqlite_connection_enforces_foreign_keys(tmp_path: Path) -> None:
+    engine = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'fk.db'}", pool_size=2)
+    heroes_sa.upgrade(engine)
+    with engine.connect() as a, engine.connect() as b:
+        for connection in (a, b):
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_ddl_is_rolled_back_with_its_transaction() -> None:
+    engine = heroes_sa.create_engine("sqlite://")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        connection.rollback()
+        assert sa.inspect(connection).get_table_names() == []
+
+
+def test_savepoint_rollback_keeps_the_outer_transaction(heroes_engine: sa.Engine) -> None:
+    """Savepoints really nest: what the driver does on its own they would not."""
+    with heroes_engine.connect() as connection:
+        outer = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        session.add(many_to_many.Team(name="Kept", headquarters="H"))
+        session.commit()  # releases a savepoint, outer transaction still open
+        session.add(many_to_many.Team(name="Dropped", headquarters="H"))
+        session.flush()
+        session.rollback()
+        names = session.scalars(sa.select(many_to_many.Team.name)).all()
+        session.close()
+        outer.rollback()
+    assert names == ["Kept"]
+    with heroes_engine.connect() as connection:
+        count = connection.scalar(sa.select(sa.func.count()).select_from(many_to_many.Team))
+    assert count == 0, "the outer rollback takes the released savepoint with it"
+
+
+def test_session_stays_usable_after_an_integrity_error(heroes_session: Session) -> None:
+    heroes_session.add(many_to_many.HeroTeamLink(team_id=41, hero_id=42))
+    with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+        heroes_session.commit()
+    heroes_session.rollback()
+    heroes_session.add(many_to_many.Team(name="After", headquarters="H"))
+    heroes_session.commit()
+    assert heroes_session.scalars(sa.select(many_to_many.Team.name)).all() == ["After"]
+    assert heroes_session.scalars(sa.select(many_to_many.HeroTeamLink)).all() == []
+
+
+def test_create_engine_passes_keyword_arguments_through() -> None:
+    engine = heroes_sa.create_engine("sqlite://", echo=True)
+    assert engine.echo is True
