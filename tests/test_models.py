@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ def test_the_two_revisions_keep_separate_metadata() -> None:
 
 
 @pytest.mark.parametrize("module", [one_to_many, many_to_many])
-def test_index_names_match_sqlmodel(module: object) -> None:
+def test_index_names_match_sqlmodel(module: ModuleType) -> None:
     base = module.Base
     names = {index.name for table in base.metadata.tables.values() for index in table.indexes}
     assert names == {"ix_hero_name", "ix_hero_age", "ix_team_name"}
