@@ -14,6 +14,7 @@ import heroes_sa
 from heroes_sa import many_to_many, one_to_many
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
 
 
 def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
