@@ -12,9 +12,36 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, event
 
-from tests.sql_log import SQLLog, Statement
+from heroes_sa.testing.databases import backend_of
+from heroes_sa.testing.hooks import configured_url
+from tests.sql_log import SQLLog
 
 pytest_plugins = ["pytester"]
+
+BACKENDS_MARKER = "backends"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{BACKENDS_MARKER}(*names, reason): run only when the database under test is one of"
+        " names (sqlite, postgresql, mysql); reason says what the others lack",
+    )
+
+
+def backend_under_test(config: pytest.Config) -> str:
+    """sqlite, postgresql or mysql: where this run's database fixtures live."""
+    url = configured_url(config)
+    return "sqlite" if url is None else backend_of(url)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests marked for other backends, saying why they cannot run here."""
+    backend = backend_under_test(config)
+    for item in items:
+        marker = item.get_closest_marker(BACKENDS_MARKER)
+        if marker is not None and backend not in marker.args:
+            item.add_marker(pytest.mark.skip(reason=f"{backend}: {marker.kwargs['reason']}"))
 
 
 @pytest.fixture
@@ -27,10 +54,10 @@ def sql_log(heroes_engine: Engine) -> Iterator[SQLLog]:
         _cursor: Any,
         statement: str,
         parameters: Any,
-        _context: Any,
+        context: Any,
         executemany: bool,
     ) -> None:
-        log.statements.append(Statement(" ".join(statement.split()), parameters, executemany))
+        log.record(statement, parameters, executemany, context)
 
     event.listen(heroes_engine, "before_cursor_execute", record)
     yield log
