@@ -6,11 +6,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from heroes_sa.demo import DEMOS, run
-from heroes_sa.engine import create_engine, is_sqlite_memory, resolve_url
+from heroes_sa.engine import (
+    DRIVER_EXTRAS,
+    create_engine,
+    describe_location,
+    is_sqlite_memory,
+    resolve_url,
+)
 from heroes_sa.errors import HeroesError
 
 
@@ -37,9 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 def describe_failure(error: Exception, url: URL) -> str:
     """One line for the user; never contains the URL's password."""
     if isinstance(error, OperationalError) and not is_sqlite_memory(url):
-        where = url.render_as_string(hide_password=True)
-        if url.host:
-            where = f"{url.host}:{url.port}" if url.port else url.host
+        where = describe_location(url)
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         return f"cannot use the database at {where}: {reason}"
     if isinstance(error, SQLAlchemyError):
@@ -47,19 +52,51 @@ def describe_failure(error: Exception, url: URL) -> str:
     return str(error)
 
 
+def open_engine(url: URL, echo: bool) -> Engine:
+    """The engine for ``url``; a missing driver names the extra that installs it."""
+    try:
+        return create_engine(url, echo=echo)
+    except ImportError as error:
+        backend = url.get_backend_name()
+        hint = ""
+        if backend in DRIVER_EXTRAS:
+            extra, driver = DRIVER_EXTRAS[backend]
+            # A URL naming no driver gets the dialect default: mysql:// is mysqlclient,
+            # and postgresql:// is psycopg2 before SQLAlchemy 2.1.
+            hint = (
+                f"; install it with: pip install 'heroes_sa[{extra}]'"
+                if url.get_driver_name() == driver
+                else f"; heroes_sa[{extra}] installs {driver}, used by {backend}+{driver}:// URLs"
+            )
+        raise HeroesError(
+            f"the driver for {url.drivername} is not installed ({error}){hint}"
+        ) from error
+
+
+def fail(message: str, url: URL | None = None) -> int:
+    """Print ``message`` as the command's one-line error; the exit status for it."""
+    if url is not None and url.password:
+        message = message.replace(url.password, "***")
+    print(f"heroes-sa: error: {message}", file=sys.stderr)
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``heroes-sa`` and ``python -m heroes_sa``; returns the exit status."""
     args = build_parser().parse_args(argv)
-    url = resolve_url(args.db)
-    engine = create_engine(url, echo=args.echo)
+    try:
+        url = resolve_url(args.db)
+    except (ArgumentError, ValueError) as error:
+        # Neither message repeats the string, so no password can leak through it.
+        return fail(f"--db is not a database URL: {error}")
+    try:
+        engine = open_engine(url, args.echo)
+    except (HeroesError, ArgumentError) as error:
+        return fail(describe_failure(error, url), url)
     try:
         run(args.name, engine)
     except (HeroesError, SQLAlchemyError) as error:
-        message = describe_failure(error, url)
-        if url.password:
-            message = message.replace(url.password, "***")
-        print(f"heroes-sa: error: {message}", file=sys.stderr)
-        return 1
+        return fail(describe_failure(error, url), url)
     finally:
         engine.dispose()
     return 0

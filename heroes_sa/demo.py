@@ -151,9 +151,12 @@ def prepare(engine: Engine, revision: str) -> None:
         )
 
 
-def run(name: str, engine: Engine, out: TextIO = sys.stdout) -> None:
-    """Prepare the database behind ``engine`` and run demo ``name`` on it."""
+def run(name: str, engine: Engine, out: TextIO | None = None) -> None:
+    """Prepare the database behind ``engine`` and run demo ``name`` on it.
+
+    Prints to ``out``, else to whatever ``sys.stdout`` is at the time of the call.
+    """
     revision, flow = DEMOS[name]
     prepare(engine, revision)
     with Session(engine) as session:
-        flow(session, out)
+        flow(session, sys.stdout if out is None else out)

@@ -35,11 +35,11 @@ def resolve_url(url: str | URL | None = None) -> URL:
 #: Ports the drivers use when a URL names none, so messages can name them.
 DEFAULT_PORTS: Final[dict[str, int]] = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}
 
-#: The extra of heroes_sa that installs each server backend's driver.
-DRIVER_EXTRAS: Final[dict[str, str]] = {
-    "postgresql": "postgres",
-    "mysql": "mysql",
-    "mariadb": "mysql",
+#: Server backend -> (the extra of heroes_sa that installs its driver, that driver).
+DRIVER_EXTRAS: Final[dict[str, tuple[str, str]]] = {
+    "postgresql": ("postgres", "psycopg"),
+    "mysql": ("mysql", "pymysql"),
+    "mariadb": ("mysql", "pymysql"),
 }
 
 

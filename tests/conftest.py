@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy.engine import URL
 
-from heroes_sa.testing.databases import backend_of
+from heroes_sa.testing.databases import DatabaseUnavailableError, backend_of, scratch_database
 from heroes_sa.testing.hooks import configured_url
 from tests.sql_log import SQLLog
 
@@ -62,3 +63,35 @@ def sql_log(heroes_engine: Engine) -> Iterator[SQLLog]:
     event.listen(heroes_engine, "before_cursor_execute", record)
     yield log
     event.remove(heroes_engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def engine(heroes_db_url: URL | None) -> Iterator[Engine]:
+    """A new, empty database on the backend under test, removed after the test.
+
+    In-memory SQLite, or a namespace of its own on the ``--heroes-db-url``
+    server: for tests that migrate, or need a database no other test shares.
+    """
+    with scratch_database(heroes_db_url) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def server_url(heroes_db_url: URL | None) -> URL:
+    """The database server under test; skips the test when there is none to reach.
+
+    For the tests about server behaviour itself (the plugin's namespaces, the
+    demo over a real connection): they need a server URL given the way the
+    whole suite gets one, and a server answering at it.
+    """
+    if heroes_db_url is None or backend_of(heroes_db_url) == "sqlite":
+        pytest.skip(
+            "needs a database server: give one with --heroes-db-url URL or"
+            " HEROES_TEST_DATABASE_URL (docs/BACKENDS.md)"
+        )
+    try:
+        with scratch_database(heroes_db_url):
+            pass
+    except DatabaseUnavailableError as error:
+        pytest.skip(str(error))
+    return heroes_db_url

@@ -12,7 +12,6 @@ from alembic import command
 from alembic.operations import Operations
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, event
-from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,6 @@ import heroes_sa
 from heroes_sa import many_to_many, one_to_many
 from heroes_sa.errors import MigrationError, MigrationRefusedError
 from heroes_sa.migration import alembic_config
-from heroes_sa.testing import scratch_database
 from tests.migration_helpers import (
     execute_unchecked,
     rows,
@@ -45,13 +43,6 @@ TRANSACTIONAL_DDL = pytest.mark.backends(
     "postgresql",
     reason="MySQL/MariaDB commit each DDL statement at once, so it cannot be rolled back",
 )
-
-
-@pytest.fixture
-def engine(heroes_db_url: URL | None) -> Iterator[Engine]:
-    """A new, empty database on the backend under test, removed afterwards."""
-    with scratch_database(heroes_db_url) as engine:
-        yield engine
 
 
 def seed_one_to_many(engine: Engine) -> None:
