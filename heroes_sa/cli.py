@@ -7,11 +7,19 @@ import os
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from heroes_sa.demo import DEMOS, run
-from heroes_sa.engine import URL_ENV_VAR, create_engine, is_sqlite_memory, resolve_url
+from heroes_sa.engine import (
+    DRIVER_EXTRAS,
+    URL_ENV_VAR,
+    create_engine,
+    describe_location,
+    is_sqlite_memory,
+    resolve_url,
+)
 from heroes_sa.errors import HeroesError
 
 #: Where the demo runs when neither --db nor $HEROES_DATABASE_URL names a database:
@@ -40,22 +48,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def describe_failure(error: Exception, url: URL) -> str:
-    """One line saying what went wrong; it never contains the URL's password."""
+    """One line for the user; never contains the URL's password."""
     if isinstance(error, OperationalError) and not is_sqlite_memory(url):
-        where = url.render_as_string(hide_password=True)
-        if url.host:
-            where = f"{url.host}:{url.port}" if url.port else url.host
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else "unknown reason"
-        message = f"cannot use the database at {where}: {reason}"
-    elif isinstance(error, ImportError):
-        message = f"no driver for {url.drivername} is installed ({error})"
-    else:
-        lines = str(error).strip().splitlines()
-        message = lines[0] if lines else type(error).__name__
-    # Drivers may echo connection parameters back in their messages.
-    if url.password:
-        message = message.replace(str(url.password), "***")
-    return message
+        where = describe_location(url)
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        return f"cannot use the database at {where}: {reason}"
+    if isinstance(error, SQLAlchemyError):
+        return str(error).strip().splitlines()[0]
+    return str(error)
+
+
+def open_engine(url: URL, echo: bool) -> Engine:
+    """The engine for ``url``; a missing driver names the extra that installs it."""
+    try:
+        return create_engine(url, echo=echo)
+    except ImportError as error:
+        backend = url.get_backend_name()
+        hint = ""
+        if backend in DRIVER_EXTRAS:
+            extra, driver = DRIVER_EXTRAS[backend]
+            # A URL naming no driver gets the dialect default: mysql:// is mysqlclient,
+            # and postgresql:// is psycopg2 before SQLAlchemy 2.1.
+            hint = (
+                f"; install it with: pip install 'heroes_sa[{extra}]'"
+                if url.get_driver_name() == driver
+                else f"; heroes_sa[{extra}] installs {driver}, used by {backend}+{driver}:// URLs"
+            )
+        raise HeroesError(
+            f"the driver for {url.drivername} is not installed ({error}){hint}"
+        ) from error
+
+
+def fail(message: str, url: URL | None = None, status: int = 1) -> int:
+    """Print ``message`` as the command's one-line error; return ``status``."""
+    if url is not None and url.password:
+        message = message.replace(url.password, "***")
+    print(f"heroes-sa: error: {message}", file=sys.stderr)
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,16 +92,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         url = resolve_url(args.db or os.environ.get(URL_ENV_VAR) or DEMO_DEFAULT_URL)
-    except ArgumentError as error:
-        print(f"heroes-sa: error: not a database URL: {error}", file=sys.stderr)
-        return 2
+    except (ArgumentError, ValueError) as error:
+        # Neither message repeats the string, so no password can leak through it.
+        # A malformed argument is a usage error, as argparse's own are (status 2).
+        return fail(f"--db is not a database URL: {error}", status=2)
     try:
-        engine = create_engine(url, echo=args.echo)
-        try:
-            run(args.name, engine)
-        finally:
-            engine.dispose()
-    except (HeroesError, SQLAlchemyError, ImportError) as error:
-        print(f"heroes-sa: error: {describe_failure(error, url)}", file=sys.stderr)
-        return 1
+        engine = open_engine(url, args.echo)
+    except (HeroesError, ArgumentError) as error:
+        return fail(describe_failure(error, url), url)
+    try:
+        run(args.name, engine)
+    except (HeroesError, SQLAlchemyError) as error:
+        return fail(describe_failure(error, url), url)
+    finally:
+        engine.dispose()
     return 0

@@ -154,9 +154,9 @@ def prepare(engine: Engine, revision: str) -> None:
 def run(name: str, engine: Engine, out: TextIO | None = None) -> None:
     """Prepare the database behind ``engine`` and run demo ``name`` on it.
 
-    Prints to ``out``, by default whatever ``sys.stdout`` is at call time.
+    Prints to ``out``, else to whatever ``sys.stdout`` is at the time of the call.
     """
     revision, flow = DEMOS[name]
     prepare(engine, revision)
     with Session(engine) as session:
-        flow(session, out or sys.stdout)
+        flow(session, sys.stdout if out is None else out)

@@ -14,7 +14,10 @@ import heroes_sa
 from heroes_sa import many_to_many, one_to_many
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.backends("sqlite", reason="packaging does not depend on the backend"),
+]
 
 
 def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

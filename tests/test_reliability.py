@@ -28,7 +28,12 @@ from heroes_sa.many_to_many import Team
 from tests.workers import WorkerLog, load_worker
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.backends(
+        "sqlite", reason="these tests run on SQLite files of their own whatever the backend"
+    ),
+]
 
 
 def check_file(path: Path) -> sqlite3.Connection:

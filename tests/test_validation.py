@@ -7,7 +7,7 @@ from typing import cast
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -175,7 +175,7 @@ def test_a_link_row_to_a_missing_row_is_refused_by_the_database(
     else:
         link.team_id = 999
     heroes_session.add(link)
-    with pytest.raises(IntegrityError, match="FOREIGN KEY"):
+    with pytest.raises(IntegrityError, match=r"(?i)foreign key"):
         heroes_session.commit()
     heroes_session.rollback()
     assert table_rows(heroes_session) == before
@@ -214,6 +214,29 @@ def test_nul_is_refused_on_postgresql_only() -> None:
     check_strings(fake_connection(dialect("sqlite")), hero)
 
 
+@pytest.mark.backends("mysql", reason="only MySQL/MariaDB give string columns a length")
+def test_a_string_too_long_for_mariadb_fails_before_it_is_sent(
+    saved: tuple[Hero, Team], heroes_session: Session
+) -> None:
+    before = table_rows(heroes_session)
+    heroes_session.add(Hero(name="n" * 256, secret_name="ok"))
+    with pytest.raises(InvalidValueError, match=r"Hero\.name is 256 characters long"):
+        heroes_session.commit()
+    heroes_session.rollback()
+    assert table_rows(heroes_session) == before
+    heroes_session.add(Hero(name="n" * 255, secret_name="ok"))
+    heroes_session.commit()
+
+
+@pytest.mark.backends("postgresql", reason="only PostgreSQL refuses the NUL character")
+def test_nul_fails_before_it_is_sent_to_postgresql(heroes_session: Session) -> None:
+    heroes_session.add(Hero(name="a\x00b", secret_name="ok"))
+    with pytest.raises(InvalidValueError, match="NUL character"):
+        heroes_session.commit()
+    heroes_session.rollback()
+    assert heroes_session.scalars(sa.select(Hero)).all() == []
+
+
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -225,6 +248,9 @@ def test_nul_is_refused_on_postgresql_only() -> None:
     secret=st.text(max_size=80),
 )
 def test_any_text_round_trips_unchanged(heroes_session: Session, name: str, secret: str) -> None:
+    if heroes_session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL cannot store NUL; that refusal has its own test above.
+        assume("\x00" not in name + secret)
     hero = Hero(name=name, secret_name=secret, teams=[Team(name=name, headquarters=secret)])
     heroes_session.add(hero)
     heroes_session.commit()
