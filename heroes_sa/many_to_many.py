@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Final
 
 from sqlalchemy import ForeignKey
+from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from heroes_sa.base import TYPE_ANNOTATION_MAP, ReprMixin, new_metadata
@@ -21,8 +22,13 @@ from heroes_sa.base import TYPE_ANNOTATION_MAP, ReprMixin, new_metadata
 REVISION: Final = "0002_many_to_many"
 
 
-class Base(ReprMixin, DeclarativeBase):
-    """Declarative base of the many-to-many revision."""
+class Base(ReprMixin, AsyncAttrs, DeclarativeBase):
+    """Declarative base of the many-to-many revision.
+
+    ``AsyncAttrs`` adds ``awaitable_attrs``: under ``AsyncSession``,
+    ``await hero.awaitable_attrs.teams`` loads a relationship that a plain
+    attribute access could only load with blocking IO.
+    """
 
     metadata = new_metadata()
     type_annotation_map = TYPE_ANNOTATION_MAP

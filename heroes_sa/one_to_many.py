@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from sqlalchemy import ForeignKey
+from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from heroes_sa.base import TYPE_ANNOTATION_MAP, ReprMixin, new_metadata
@@ -19,8 +20,13 @@ from heroes_sa.base import TYPE_ANNOTATION_MAP, ReprMixin, new_metadata
 REVISION: Final = "0001_one_to_many"
 
 
-class Base(ReprMixin, DeclarativeBase):
-    """Declarative base of the one-to-many revision."""
+class Base(ReprMixin, AsyncAttrs, DeclarativeBase):
+    """Declarative base of the one-to-many revision.
+
+    ``AsyncAttrs`` adds ``awaitable_attrs``: under ``AsyncSession``,
+    ``await hero.awaitable_attrs.team`` loads a relationship that a plain
+    attribute access could only load with blocking IO.
+    """
 
     metadata = new_metadata()
     type_annotation_map = TYPE_ANNOTATION_MAP
