@@ -9,9 +9,10 @@ connection through :meth:`AsyncConnection.run_sync
 <sqlalchemy.ext.asyncio.AsyncConnection.run_sync>`, as Alembic's async
 template does, so sync and async code run the very same migrations.
 
-This module is imported only by code that asks for it (the package root
-loads it on first use of an async name), so sync users never load the
-asyncio extension's drivers.
+SQLAlchemy's asyncio extension cannot be imported without greenlet (the
+``heroes_sa[async]`` extra), so this module imports it only when an async
+engine is made: ``import heroes_sa`` keeps working without the extra, and
+the error names what to install.
 """
 
 from __future__ import annotations
@@ -19,15 +20,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.util import find_spec
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
 
 from heroes_sa.engine import install_sqlite_hooks, resolve_url
 from heroes_sa.migration import current_revision, downgrade, upgrade
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 #: The driver used for a URL that names a backend but no driver
 #: (``sqlite://``, ``postgresql://``).
@@ -77,8 +79,10 @@ def create_async_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEng
     """
     resolved = async_url(url)
     driver = resolved.get_driver_name()
-    _require(driver, _EXTRAS.get(driver))
     _require("greenlet", _EXTRAS.get(driver, "async"))
+    _require(driver, _EXTRAS.get(driver))
+    from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
+
     engine = sa_create_async_engine(resolved, **kwargs)
     if engine.dialect.name == "sqlite":
         install_sqlite_hooks(engine.sync_engine)
@@ -98,6 +102,8 @@ def _require(module: str, extra: str | None) -> None:
 
 @asynccontextmanager
 async def _connected(bind: AsyncEngine | AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     if isinstance(bind, AsyncEngine):
         async with bind.connect() as connection:
             yield connection

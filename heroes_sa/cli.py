@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from collections.abc import Sequence
@@ -10,7 +11,8 @@ from collections.abc import Sequence
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from heroes_sa.demo import DEMOS, run
+from heroes_sa.aio import async_url, create_async_engine
+from heroes_sa.demo import DEMOS, run, run_async
 from heroes_sa.engine import URL_ENV_VAR, create_engine, is_sqlite_memory, resolve_url
 from heroes_sa.errors import HeroesError
 
@@ -36,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
         " SQLite database)",
     )
     demo.add_argument("--echo", action="store_true", help="log the SQL sent, as echo=True does")
+    demo.add_argument(
+        "--async",
+        dest="use_async",
+        action="store_true",
+        help="run the demo through AsyncSession (aiosqlite or asyncpg; needs heroes_sa[async])",
+    )
     return parser
 
 
@@ -67,12 +75,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"heroes-sa: error: not a database URL: {error}", file=sys.stderr)
         return 2
     try:
-        engine = create_engine(url, echo=args.echo)
-        try:
-            run(args.name, engine)
-        finally:
-            engine.dispose()
+        if args.use_async:
+            url = async_url(url)
+            asyncio.run(_run_async(args.name, url, args.echo))
+        else:
+            engine = create_engine(url, echo=args.echo)
+            try:
+                run(args.name, engine)
+            finally:
+                engine.dispose()
     except (HeroesError, SQLAlchemyError, ImportError) as error:
         print(f"heroes-sa: error: {describe_failure(error, url)}", file=sys.stderr)
         return 1
     return 0
+
+
+async def _run_async(name: str, url: URL, echo: bool) -> None:
+    engine = create_async_engine(url, echo=echo)
+    try:
+        await run_async(name, engine)
+    finally:
+        await engine.dispose()

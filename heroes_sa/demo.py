@@ -15,15 +15,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Awaitable, Callable
 from types import ModuleType
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
 from sqlalchemy import Connection, Engine, func, inspect, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
 from heroes_sa import many_to_many, one_to_many
 from heroes_sa.errors import DatabaseNotEmptyError, WrongRevisionError
 from heroes_sa.migration import current_revision, upgrade
+
+if TYPE_CHECKING:
+    # Only where the async flows run: the extension needs the optional greenlet.
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 
 def one_to_many_flow(session: Session, out: TextIO, models: ModuleType = one_to_many) -> None:
@@ -219,7 +222,7 @@ DEMOS: Final[dict[str, tuple[str, Flow]]] = {
     "many-to-many": (many_to_many.REVISION, many_to_many_flow),
 }
 
-AsyncFlow = Callable[[AsyncSession, TextIO], Awaitable[None]]
+AsyncFlow = Callable[["AsyncSession", TextIO], Awaitable[None]]
 
 #: Demo name -> (revision, the flow under AsyncSession); the same names as :data:`DEMOS`.
 ASYNC_DEMOS: Final[dict[str, tuple[str, AsyncFlow]]] = {
@@ -275,6 +278,8 @@ def run(name: str, engine: Engine, out: TextIO | None = None) -> None:
 
 async def run_async(name: str, engine: AsyncEngine, out: TextIO | None = None) -> None:
     """:func:`run` under asyncio: the same checks, then the flow through ``AsyncSession``."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     revision, flow = ASYNC_DEMOS[name]
     async with engine.connect() as connection:
         await connection.run_sync(prepare, revision)

@@ -13,10 +13,9 @@ from __future__ import annotations
 from typing import Final
 
 from sqlalchemy import ForeignKey
-from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from heroes_sa.base import TYPE_ANNOTATION_MAP, ReprMixin, new_metadata
+from heroes_sa.base import TYPE_ANNOTATION_MAP, AsyncAttrs, ReprMixin, new_metadata
 
 #: The Alembic revision whose schema these models describe (the head).
 REVISION: Final = "0002_many_to_many"
