@@ -40,7 +40,9 @@ def is_sqlite_memory(url: URL) -> bool:
     )
 
 
-def create_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
+def create_engine(
+    url: str | URL | None = None, *, sqlite_wal: bool = True, **kwargs: Any
+) -> Engine:
     """Create an :class:`~sqlalchemy.Engine` for a heroes_sa database.
 
     The URL comes from ``url``, else the ``HEROES_DATABASE_URL`` environment
@@ -49,18 +51,32 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
 
     On SQLite every connection enforces foreign keys and gets real
     transactions: DDL and savepoints take part in the enclosing transaction.
+    A database file is switched to write-ahead logging (unless
+    ``sqlite_wal=False``) so readers never block the writer, and a writer
+    waits for the lock (the driver's ``timeout``, 5 s unless ``connect_args``
+    says otherwise) instead of failing.  Transactions begin ``DEFERRED`` as
+    SQLite's do; code whose transactions read before they write under
+    concurrency should begin them ``IMMEDIATE``, with
+    ``execution_options={"sqlite_begin": "IMMEDIATE"}`` here or on a connection.
     An in-memory URL (``sqlite://``) gives one database shared by every
-    connection of the engine, as users of a single engine expect, instead of
-    a new empty database per pooled connection.
+    connection of the engine, instead of a new empty database per pooled
+    connection.
+
+    On a database server, connections are checked before use
+    (``pool_pre_ping``), so a restarted server costs one reconnect, not an error.
     """
     resolved = resolve_url(url)
-    if is_sqlite_memory(resolved):
+    if resolved.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+    elif is_sqlite_memory(resolved):
         kwargs.setdefault("poolclass", StaticPool)
         connect_args = kwargs.setdefault("connect_args", {})
         connect_args.setdefault("check_same_thread", False)
     engine = sqlalchemy.create_engine(resolved, **kwargs)
     if engine.dialect.name == "sqlite":
         install_sqlite_hooks(engine)
+        if sqlite_wal and not is_sqlite_memory(resolved):
+            event.listen(engine, "connect", _on_sqlite_connect_wal)
     return engine
 
 
@@ -86,8 +102,31 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+#: ``sqlite_begin`` execution option -> the statement that starts a transaction.
+SQLITE_BEGIN: Final = {
+    "DEFERRED": "BEGIN",
+    "IMMEDIATE": "BEGIN IMMEDIATE",
+    "EXCLUSIVE": "BEGIN EXCLUSIVE",
+}
+
+
 def _on_sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    try:
+        statement = SQLITE_BEGIN[mode]
+    except KeyError:
+        raise ValueError(
+            f"sqlite_begin must be one of {', '.join(SQLITE_BEGIN)}; got {mode!r}"
+        ) from None
+    connection.exec_driver_sql(statement)
+
+
+def _on_sqlite_connect_wal(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cursor.close()
 
 
 def has_sqlite_hooks(connection: Connection) -> bool:

@@ -13,6 +13,7 @@ from typing import Final
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from heroes_sa import validation
 from heroes_sa.base import TYPE_ANNOTATION_MAP, AsyncAttrs, ReprMixin, new_metadata
 
 #: The Alembic revision whose schema these models describe.
@@ -29,6 +30,10 @@ class Base(ReprMixin, AsyncAttrs, DeclarativeBase):
 
     metadata = new_metadata()
     type_annotation_map = TYPE_ANNOTATION_MAP
+
+
+# Misuse fails as the value arrives, naming object and field (heroes_sa.validation).
+validation.install(Base)
 
 
 class Team(Base):

@@ -90,3 +90,51 @@ def test_session_stays_usable_after_an_integrity_error(heroes_session: Session) 
 def test_create_engine_passes_keyword_arguments_through() -> None:
     engine = heroes_sa.create_engine("sqlite://", echo=True)
     assert engine.echo is True
+
+
+def test_a_database_file_uses_write_ahead_logging(tmp_path: Path) -> None:
+    engine = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
+    plain = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'rollback.db'}", sqlite_wal=False)
+    with plain.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+    plain.dispose()
+
+
+@pytest.mark.parametrize(
+    ("mode", "sent"), [("IMMEDIATE", "BEGIN IMMEDIATE"), ("DEFERRED", "BEGIN")]
+)
+def test_sqlite_begin_execution_option_picks_the_begin_statement(
+    tmp_path: Path, mode: str, sent: str
+) -> None:
+    engine = heroes_sa.create_engine(
+        f"sqlite:///{tmp_path / 'begin.db'}", execution_options={"sqlite_begin": mode}
+    )
+    seen: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("SELECT 1")
+    assert seen[0] == sent
+    engine.dispose()
+
+
+def test_an_unknown_sqlite_begin_mode_is_named() -> None:
+    engine = heroes_sa.create_engine("sqlite://", execution_options={"sqlite_begin": "LATER"})
+    with (
+        pytest.raises(
+            ValueError,
+            match="sqlite_begin must be one of DEFERRED, IMMEDIATE, EXCLUSIVE; got 'LATER'",
+        ),
+        engine.begin(),
+    ):
+        pass
+
+
+def test_server_engines_ping_connections_before_use() -> None:
+    pytest.importorskip("psycopg", reason="needs the postgres extra")
+    engine = heroes_sa.create_engine("postgresql+psycopg://u:pw@127.0.0.1:1/db")
+    assert engine.pool._pre_ping
+    assert "pw" not in repr(engine)
+    assert heroes_sa.create_engine("sqlite://").pool._pre_ping is False
