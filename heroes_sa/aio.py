@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
-from heroes_sa.engine import install_sqlite_hooks, resolve_url
+from heroes_sa.engine import install_sqlite_hooks, install_sqlite_wal, is_sqlite_memory, resolve_url
 from heroes_sa.migration import current_revision, downgrade, upgrade
 
 if TYPE_CHECKING:
@@ -60,7 +60,9 @@ def async_url(url: str | URL | None = None) -> URL:
     return resolved.set(drivername=f"{backend}+{driver}")
 
 
-def create_async_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEngine:
+def create_async_engine(
+    url: str | URL | None = None, *, sqlite_wal: bool = True, **kwargs: Any
+) -> AsyncEngine:
     """Create an :class:`~sqlalchemy.ext.asyncio.AsyncEngine` for a heroes_sa database.
 
     The async twin of :func:`heroes_sa.create_engine`: the URL comes from
@@ -69,10 +71,12 @@ def create_async_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEng
     asyncpg driver (see :func:`async_url`).  Keyword arguments go to
     :func:`sqlalchemy.ext.asyncio.create_async_engine` unchanged.
 
-    On SQLite the guarantees are the sync engine's: foreign keys enforced,
-    DDL and savepoints inside the enclosing transaction.  An in-memory URL
-    gives one database shared by the whole engine (aiosqlite's default
-    ``StaticPool``).
+    The guarantees and settings are the sync engine's.  On SQLite: foreign
+    keys enforced, DDL and savepoints inside the enclosing transaction, the
+    ``sqlite_begin`` execution option, and write-ahead logging for a database
+    file unless ``sqlite_wal=False``.  An in-memory URL gives one database
+    shared by the whole engine (aiosqlite's default ``StaticPool``).  On a
+    server, connections are checked before use (``pool_pre_ping``).
 
     A missing driver raises :class:`ModuleNotFoundError` naming the extra to
     install (``heroes_sa[async]`` for SQLite, ``heroes_sa[asyncpg]``).
@@ -83,9 +87,13 @@ def create_async_engine(url: str | URL | None = None, **kwargs: Any) -> AsyncEng
     _require(driver, _EXTRAS.get(driver))
     from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
 
+    if resolved.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
     engine = sa_create_async_engine(resolved, **kwargs)
     if engine.dialect.name == "sqlite":
         install_sqlite_hooks(engine.sync_engine)
+        if sqlite_wal and not is_sqlite_memory(resolved):
+            install_sqlite_wal(engine.sync_engine)
     return engine
 
 

@@ -18,7 +18,7 @@ from heroes_sa import many_to_many, one_to_many
 from heroes_sa.aio import async_url
 from heroes_sa.engine import URL_ENV_VAR
 from heroes_sa.errors import MigrationRefusedError
-from tests.async_helpers import BACKENDS, fresh_async_engine
+from tests.async_helpers import BACKENDS, capture, fresh_async_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,6 +97,42 @@ async def test_sqlite_async_engine_rolls_back_ddl_and_released_savepoints() -> N
         async with engine.connect() as connection:
             tables = await connection.run_sync(lambda c: sa.inspect(c).get_table_names())
         assert tables == []
+
+
+@pytest.mark.asyncio
+async def test_an_async_database_file_uses_write_ahead_logging(tmp_path: Path) -> None:
+    for name, kwargs, expected in [
+        ("wal.db", {}, "wal"),
+        ("plain.db", {"sqlite_wal": False}, "delete"),
+    ]:
+        engine = heroes_sa.create_async_engine(f"sqlite:///{tmp_path / name}", **kwargs)
+        async with engine.connect() as connection:
+            mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+        await engine.dispose()
+        assert mode == expected
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("mode", "sent"), [("IMMEDIATE", "BEGIN IMMEDIATE"), ("DEFERRED", "BEGIN")]
+)
+async def test_sqlite_begin_execution_option_works_under_asyncio(
+    tmp_path: Path, mode: str, sent: str
+) -> None:
+    engine = heroes_sa.create_async_engine(
+        f"sqlite:///{tmp_path / 'begin.db'}", execution_options={"sqlite_begin": mode}
+    )
+    with capture(engine.sync_engine) as seen:
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+    await engine.dispose()
+    assert seen[0][0] == sent
+
+
+def test_async_server_engines_ping_connections_before_use() -> None:
+    engine = heroes_sa.create_async_engine("postgresql://u:pw@127.0.0.1:1/db")
+    assert engine.sync_engine.pool._pre_ping
+    assert heroes_sa.create_async_engine("sqlite://").sync_engine.pool._pre_ping is False
 
 
 @pytest.mark.asyncio
