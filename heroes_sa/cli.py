@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from collections.abc import Sequence
@@ -11,7 +12,8 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from heroes_sa.demo import DEMOS, run
+from heroes_sa.aio import async_url, create_async_engine
+from heroes_sa.demo import DEMOS, run, run_async
 from heroes_sa.engine import (
     DRIVER_EXTRAS,
     URL_ENV_VAR,
@@ -44,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         " SQLite database)",
     )
     demo.add_argument("--echo", action="store_true", help="log the SQL sent, as echo=True does")
+    demo.add_argument(
+        "--async",
+        dest="use_async",
+        action="store_true",
+        help="run the demo through AsyncSession (aiosqlite or asyncpg; needs heroes_sa[async])",
+    )
     return parser
 
 
@@ -97,8 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A malformed argument is a usage error, as argparse's own are (status 2).
         return fail(f"--db is not a database URL: {error}", status=2)
     try:
+        if args.use_async:
+            asyncio.run(_run_async(args.name, async_url(url), args.echo))
+            return 0
         engine = open_engine(url, args.echo)
-    except (HeroesError, ArgumentError) as error:
+    except (HeroesError, SQLAlchemyError, ArgumentError, ImportError) as error:
         return fail(describe_failure(error, url), url)
     try:
         run(args.name, engine)
@@ -107,3 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+async def _run_async(name: str, url: URL, echo: bool) -> None:
+    engine = create_async_engine(url, echo=echo)
+    try:
+        await run_async(name, engine)
+    finally:
+        await engine.dispose()

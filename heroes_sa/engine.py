@@ -99,7 +99,7 @@ def create_engine(
     if engine.dialect.name == "sqlite":
         install_sqlite_hooks(engine)
         if sqlite_wal and not is_sqlite_memory(resolved):
-            event.listen(engine, "connect", _on_sqlite_connect_wal)
+            install_sqlite_wal(engine)
     return engine
 
 
@@ -111,6 +111,15 @@ def install_sqlite_hooks(engine: Engine) -> None:
     """
     event.listen(engine, "connect", _on_sqlite_connect)
     event.listen(engine, "begin", _on_sqlite_begin)
+
+
+def install_sqlite_wal(engine: Engine) -> None:
+    """Switch each new connection of ``engine`` (a SQLite file) to write-ahead logging.
+
+    What :func:`create_engine` does for files unless ``sqlite_wal=False``;
+    exposed for ``AsyncEngine.sync_engine`` as :func:`install_sqlite_hooks` is.
+    """
+    event.listen(engine, "connect", _on_sqlite_connect_wal)
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -8,6 +8,8 @@ tests run when this suite itself is given one (``--heroes-db-url`` or
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 from collections.abc import Iterator
 
@@ -30,6 +32,14 @@ from heroes_sa.testing.databases import (
 )
 from heroes_sa.testing.hooks import URL_ENV_VAR
 
+# Drivers are imported here, outside the inner runs: pytester forgets modules
+# first imported during an in-process run, and a driver imported a second time
+# raises errors of a class the dialect loaded the first time does not know, so
+# SQLAlchemy would no longer wrap them.
+for _driver in ("psycopg", "pymysql"):
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_driver)
+
 # Ports nothing listens on, one per place a URL can come from.
 FLAG_URL = "postgresql+psycopg://flag:pw-flag@127.0.0.1:1/x"
 ENV_URL = "postgresql+psycopg://env:pw-env@127.0.0.1:2/x"
@@ -45,6 +55,11 @@ def test_url(heroes_db_url):
 def no_url_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
     """The inner suites see only the URLs each test gives them."""
     monkeypatch.delenv(URL_ENV_VAR, raising=False)
+
+
+def run_inner(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """Run the inner suite; without pytest-asyncio, which these inner suites never use."""
+    return pytester.runpytest("-p", "no:asyncio", *args)
 
 
 def ini(url: str) -> str:
@@ -73,7 +88,7 @@ def test_the_url_comes_from_the_flag_then_the_environment_then_the_ini_file(
         pytester.makeini(ini(ini_url))
     if env:
         monkeypatch.setenv(URL_ENV_VAR, env)
-    result = pytester.runpytest("-s", *(["--heroes-db-url", flag] if flag else []))
+    result = run_inner(pytester, "-s", *(["--heroes-db-url", flag] if flag else []))
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([f"* URL: {expected}"])
 
@@ -85,14 +100,14 @@ def test_without_a_url_the_fixtures_use_in_memory_sqlite(pytester: pytest.Pytest
             assert heroes_engine.url.render_as_string() == "sqlite://"
         """
     )
-    result = pytester.runpytest()
+    result = run_inner(pytester)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["heroes_sa: in-memory SQLite"])
 
 
 def test_the_header_names_the_server_without_its_password(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(SHOW_URL)
-    result = pytester.runpytest("--heroes-db-url", FLAG_URL)
+    result = run_inner(pytester, "--heroes-db-url", FLAG_URL)
     result.stdout.fnmatch_lines(
         [f"heroes_sa: postgresql+psycopg://flag:***@127.0.0.1:1/x, in a {NAME_PREFIX}*"]
     )
@@ -113,7 +128,7 @@ def test_a_url_the_fixtures_cannot_use_stops_the_run_at_once(
     pytester: pytest.Pytester, args: list[str], message: str
 ) -> None:
     pytester.makepyfile(SHOW_URL)
-    result = pytester.runpytest(*args)
+    result = run_inner(pytester, *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*{message}"])
     assert "pw-x" not in result.stderr.str()
@@ -132,7 +147,7 @@ def test_an_unreachable_server_errors_every_test_naming_host_and_port(
             pass
         """
     )
-    result = pytester.runpytest("--heroes-db-url", FLAG_URL)
+    result = run_inner(pytester, "--heroes-db-url", FLAG_URL)
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(["*cannot reach the test database server at 127.0.0.1:1: *"])
     assert "pw-flag" not in result.stdout.str()
@@ -162,6 +177,8 @@ def users_database(server_url: URL) -> Iterator[sa.Engine]:
 
 
 INNER_SUITE = """
+import contextlib
+import importlib
 import json
 import pytest
 from sqlalchemy import func, inspect, select
@@ -204,7 +221,7 @@ def test_on_a_server_each_revision_gets_a_namespace_of_its_own_dropped_at_the_en
     pytester.makepyfile(INNER_SUITE)
     users_url = users_database.url.render_as_string(hide_password=False)
 
-    result = pytester.runpytest("--heroes-db-url", users_url)
+    result = run_inner(pytester, "--heroes-db-url", users_url)
 
     result.assert_outcomes(passed=4)
     seen = [json.loads(line) for line in (pytester.path / "seen.jsonl").read_text().splitlines()]
@@ -232,7 +249,7 @@ def test_on_a_server_the_namespaces_are_dropped_after_a_failing_run(
             heroes_session.connection().exec_driver_sql("SELECT no_such_column FROM hero")
         """
     )
-    result = pytester.runpytest("--heroes-db-url", server_url.render_as_string(False))
+    result = run_inner(pytester, "--heroes-db-url", server_url.render_as_string(False))
     result.assert_outcomes(failed=1)
     assert list_namespaces(server_url) == before
 
@@ -320,6 +337,6 @@ def test_a_revision_marker_with_anything_but_one_revision_is_a_usage_error(
             pass
         """
     )
-    result = pytester.runpytest()
+    result = run_inner(pytester)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*heroes_revision takes one revision id*"])

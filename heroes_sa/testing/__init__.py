@@ -15,6 +15,11 @@ Installing heroes_sa makes these available in any test suite:
     at the end leaves nothing for the next test.
 ``heroes_db_url``
     The configured server URL, or ``None`` for SQLite.
+``heroes_async_engine``, ``heroes_async_session``
+    The same under asyncio (an aiosqlite engine, an ``AsyncSession`` with
+    the same savepoint isolation), when pytest-asyncio is installed:
+    ``pip install 'heroes_sa[async-testing]'``.  See
+    :mod:`heroes_sa.testing.async_fixtures`.
 ``@pytest.mark.heroes_revision(REV)``
     Those fixtures at revision ``REV`` instead of head.
 
