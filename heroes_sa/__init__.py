@@ -2,13 +2,15 @@
 
 The models live in one module per schema revision (:mod:`heroes_sa.one_to_many`,
 :mod:`heroes_sa.many_to_many`); the schema belongs to the Alembic history that
-:func:`upgrade` runs.  The package root exports the public API only.
+:func:`upgrade` runs.  The package root exports the public API only; the
+fast path for large loads is :func:`heroes_sa.bulk.bulk_create`.
 """
 
 from heroes_sa.engine import create_engine
 from heroes_sa.errors import (
     DatabaseNotEmptyError,
     HeroesError,
+    InvalidInputError,
     MigrationError,
     MigrationRefusedError,
     WrongRevisionError,
@@ -18,6 +20,7 @@ from heroes_sa.migration import current_revision, downgrade, head_revision, upgr
 __all__ = [
     "DatabaseNotEmptyError",
     "HeroesError",
+    "InvalidInputError",
     "MigrationError",
     "MigrationRefusedError",
     "WrongRevisionError",

@@ -21,3 +21,10 @@ class WrongRevisionError(HeroesError):
 
 class DatabaseNotEmptyError(HeroesError):
     """An operation that only writes into an empty database found data."""
+
+
+class InvalidInputError(HeroesError, ValueError):
+    """Data handed to heroes_sa is malformed; the message names the entry and the problem.
+
+    Raised before anything is sent to the database, so nothing was written.
+    """
