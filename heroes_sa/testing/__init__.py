@@ -13,6 +13,9 @@ Installing heroes_sa makes these available in any test suite:
 ``@pytest.mark.heroes_revision(REV)``
     Those fixtures at revision ``REV`` instead of head.
 
+:func:`rolled_back_session` is ``heroes_session``'s recipe as a context
+manager, for code that does not run under pytest fixtures.
+
 Every fixture is small and may be overridden in a ``conftest.py``.
 """
 
@@ -21,6 +24,7 @@ from heroes_sa.testing.fixtures import (
     heroes_engine_factory,
     heroes_revision,
     heroes_session,
+    rolled_back_session,
 )
 from heroes_sa.testing.hooks import pytest_configure
 
@@ -30,4 +34,5 @@ __all__ = [
     "heroes_revision",
     "heroes_session",
     "pytest_configure",
+    "rolled_back_session",
 ]
