@@ -58,10 +58,10 @@ QUICK_SIZES = (20, 40, 80)
 def default_repeats(size: int) -> int:
     """More repetitions where samples are short, fewer where one takes many seconds."""
     if size <= 1_000:
-        return 7
+        return 9
     if size <= 10_000:
-        return 5
-    return 3
+        return 7
+    return 5
 
 
 def machine() -> dict[str, Any]:
@@ -97,7 +97,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one repetition")
     parser.add_argument("--sizes", help="comma-separated hero counts (default 1000,10000,100000)")
-    parser.add_argument("--repeats", type=int, help="repetitions per size (default 7/5/3)")
+    parser.add_argument("--repeats", type=int, help="repetitions per size (default 9/7/5)")
     parser.add_argument(
         "--only", help=f"comma-separated workloads: {','.join(w.key for w in WORKLOADS)}"
     )
