@@ -23,7 +23,7 @@ import sqlmodel
 from sqlalchemy.orm import Session
 
 import heroes_sa
-from bench import raw, run
+from bench import phases, raw, run
 from bench import sqlmodel_models as sm
 from bench.data import Dataset
 from bench.databases import Templates, copy_of, heroes_sa_engine
@@ -233,3 +233,11 @@ def test_every_implementation_is_reachable_by_name() -> None:
 def test_quick_settings_keep_the_smoke_run_small() -> None:
     assert Settings(tests=4).slow_tests == 2
     assert run.default_repeats(1_000) > run.default_repeats(100_000)
+
+
+def test_the_phase_split_covers_both_peers(capsys: pytest.CaptureFixture[str]) -> None:
+    """bench/phases.py, the evidence behind goal 1, keeps running."""
+    assert phases.main(["30", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "30 heroes, median of 1, CPU microseconds per hero"
+    assert [line.split()[0] for line in lines[2:]] == ["build", "add", "commit", "total"]
