@@ -99,7 +99,11 @@ def bulk_create(
     """
     team_rows, existing_team_ids = _check_teams(teams)
     hero_rows = _check_heroes(heroes)
-    pairs = _check_memberships(memberships, len(heroes), len(teams))
+    same_team = list(range(len(teams)))
+    first_position: dict[int, int] = {}
+    for position, team_id in existing_team_ids.items():
+        same_team[position] = first_position.setdefault(team_id, position)
+    pairs = _check_memberships(memberships, len(heroes), same_team)
     _check_teams_exist(session, existing_team_ids)
 
     team_ids = [0] * len(teams)
@@ -212,11 +216,18 @@ def _shown(value: object) -> str:
 
 
 def _check_memberships(
-    memberships: Iterable[tuple[int, int]], hero_count: int, team_count: int
+    memberships: Iterable[tuple[int, int]], hero_count: int, same_team: list[int]
 ) -> list[tuple[int, int]]:
-    """The (hero position, team position) pairs, each checked and seen once."""
+    """The (hero position, team position) pairs, each checked and each seen once.
+
+    ``same_team[t]`` is the first position in ``teams`` naming the same team
+    as position ``t`` (two positions may give the same existing id), so a
+    membership repeated through either of them is caught here, not by the
+    database's primary key.
+    """
+    team_count = len(same_team)
     pairs: list[tuple[int, int]] = []
-    seen: set[tuple[int, int]] = set()
+    seen: dict[tuple[int, int], int] = {}
     for index, membership in enumerate(memberships):
         try:
             hero, team = membership
@@ -224,38 +235,37 @@ def _check_memberships(
             raise InvalidInputError(
                 f"memberships[{index}] must be a (hero index, team index) pair, got {membership!r}"
             ) from None
-        pair = (hero, team)
-        if (
-            not (
-                type(hero) is int
-                and type(team) is int
-                and 0 <= hero < hero_count
-                and 0 <= team < team_count
-            )
-            or pair in seen
+        if not (
+            type(hero) is int
+            and type(team) is int
+            and 0 <= hero < hero_count
+            and 0 <= team < team_count
         ):
-            raise InvalidInputError(_describe_membership(index, pair, seen, hero_count, team_count))
-        seen.add(pair)
-        pairs.append(pair)
+            raise InvalidInputError(
+                _describe_position(f"memberships[{index}]", (hero, team), hero_count, team_count)
+            )
+        key = (hero, same_team[team])
+        if key in seen:
+            earlier = seen[key]
+            same = "" if earlier == team else f", the same team as teams[{team}]"
+            raise InvalidInputError(
+                f"memberships[{index}]: heroes[{hero}] is already in teams[{earlier}]{same}"
+            )
+        seen[key] = team
+        pairs.append((hero, team))
     return pairs
 
 
-def _describe_membership(
-    index: int,
-    pair: tuple[object, object],
-    seen: set[tuple[int, int]],
-    hero_count: int,
-    team_count: int,
+def _describe_position(
+    where: str, pair: tuple[object, object], hero_count: int, team_count: int
 ) -> str:
-    where = f"memberships[{index}]"
     for value, what, count in ((pair[0], "heroes", hero_count), (pair[1], "teams", team_count)):
         if type(value) is not int:
             return f"{where}: positions are ints, got {_shown(value)}"
         if not 0 <= value < count:
             valid = f"0 to {count - 1}" if count else f"none, {what} is empty"
             return f"{where}: {value} is not a position in {what} (valid: {valid})"
-    assert pair in seen
-    return f"{where}: heroes[{pair[0]}] is already in teams[{pair[1]}]"
+    raise AssertionError(f"{where} passed every check")  # pragma: no cover
 
 
 def _check_teams_exist(session: Session, existing: dict[int, int]) -> None:

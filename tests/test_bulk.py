@@ -184,6 +184,8 @@ BAD_INPUT = [
      r" in teams\[0\]"),
     ({**ONE_EACH, "teams": [OK_TEAM, 99, 98]}, r"no team has these ids: teams\[1\] = 99,"
      r" teams\[2\] = 98"),
+    ({**ONE_EACH, "teams": [1, OK_TEAM, 1], "memberships": [(0, 0), (0, 2)]},
+     r"memberships\[1\]: heroes\[0\] is already in teams\[0\], the same team as teams\[2\]"),
 ]  # fmt: skip
 
 
