@@ -65,8 +65,11 @@ def run_on(connection: Connection) -> None:
             render_as_batch=True,
             compare_type=True,
         )
-        # Alembic reports "base" as None; a stamp's destinations come as a tuple.
-        destination = context.get_revision_argument() or "base"
+        try:
+            # Alembic reports "base" as None; a stamp's destinations come as a tuple.
+            destination = context.get_revision_argument() or "base"
+        except KeyError:
+            destination = None  # a command with no destination: check, current...
         if isinstance(destination, str):
             check_downgrade_path(connection, ScriptDirectory.from_config(config), destination)
         with context.begin_transaction():

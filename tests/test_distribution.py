@@ -74,7 +74,8 @@ def test_alembic_cli_reports_a_refused_downgrade(tmp_path: Path) -> None:
         )
         connection.exec_driver_sql("INSERT INTO hero (name, secret_name) VALUES ('Deadpond', 'D')")
         connection.exec_driver_sql("INSERT INTO heroteamlink VALUES (1, 1), (2, 1)")
-    result = alembic("downgrade", "-1", cwd=tmp_path, HEROES_DATABASE_URL=url)
+    # Two revisions down: the refusal of 0002 must come before 0003's step.
+    result = alembic("downgrade", one_to_many.REVISION, cwd=tmp_path, HEROES_DATABASE_URL=url)
     assert result.returncode != 0
     assert "MigrationRefusedError" in result.stderr
     assert "hero 1 'Deadpond' (2 teams)" in result.stderr
