@@ -1,0 +1,299 @@
+"""Running the same steps on heroes_sa and on SQLModel, and comparing what each did.
+
+A :class:`Side` is one implementation at one revision: its models module, its
+metadata, how it makes engines and sessions.  :class:`TransactionLog` records
+the SQL an engine sends, cut into transactions by SQLAlchemy's own ``begin`` /
+``commit`` / ``rollback`` connection events.  :func:`canonical` turns one
+transaction into what the two sides must agree on, leaving out only what the
+unit of work may order as it likes.  :func:`table_rows` reads every table.
+
+Only what the parity tests need; nothing here is heroes_sa API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Final
+
+import sqlalchemy as sa
+import sqlmodel
+from sqlalchemy import Connection, Engine, MetaData, event
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
+
+import heroes_sa
+from heroes_sa import many_to_many, one_to_many
+from tests.parity import sqlmodel_many_to_many, sqlmodel_one_to_many
+from tests.sql_log import Statement
+
+REVISIONS: Final = (one_to_many.REVISION, many_to_many.REVISION)
+
+HEROES_MODELS: Final[Mapping[str, ModuleType]] = {
+    one_to_many.REVISION: one_to_many,
+    many_to_many.REVISION: many_to_many,
+}
+SQLMODEL_MODELS: Final[Mapping[str, ModuleType]] = {
+    sqlmodel_one_to_many.REVISION: sqlmodel_one_to_many,
+    sqlmodel_many_to_many.REVISION: sqlmodel_many_to_many,
+}
+
+
+# --- the two implementations ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Side:
+    """One implementation at one revision, able to make a database and sessions."""
+
+    name: str
+    revision: str
+    models: ModuleType
+    metadata: MetaData
+    create_engine: Callable[[str | URL], Engine]
+    prepare: Callable[[Engine], None]
+    session_class: type[Session]
+
+    def new_database(self, url: str | URL = "sqlite://") -> Engine:
+        """An engine on ``url`` with this revision's schema made the side's way."""
+        engine = self.create_engine(url)
+        self.prepare(engine)
+        return engine
+
+
+#: Execution option marking a connection :func:`record` leaves out (the snapshots').
+UNRECORDED: Final = "parity_unrecorded"
+
+
+class SnapshotMixin:
+    """Makes a Session read every table right after each successful commit."""
+
+    snapshots: list[dict[str, list[tuple[Any, ...]]]]
+    snapshot_metadata: MetaData
+
+    def commit(self) -> None:
+        """Commit, then record :func:`table_rows` on a connection of its own."""
+        super().commit()  # type: ignore[misc]
+        # After the commit the session holds no connection: read on a fresh one
+        # (on in-memory SQLite the same database), with nothing left pending.
+        bind = self.get_bind()  # type: ignore[attr-defined]
+        with bind.connect().execution_options(**{UNRECORDED: True}) as connection:
+            self.snapshots.append(table_rows(connection, self.snapshot_metadata))
+
+
+class HeroesSnapshotSession(SnapshotMixin, Session):
+    """heroes_sa's side: a plain SQLAlchemy Session."""
+
+
+class SQLModelSnapshotSession(SnapshotMixin, sqlmodel.Session):
+    """SQLModel's side: SQLModel's Session, as the tutorial uses it."""
+
+
+def heroes_side(revision: str) -> Side:
+    """heroes_sa at ``revision``: its engine, schema by its Alembic migrations."""
+    return Side(
+        name="heroes_sa",
+        revision=revision,
+        models=HEROES_MODELS[revision],
+        metadata=HEROES_MODELS[revision].Base.metadata,
+        create_engine=heroes_sa.create_engine,
+        prepare=lambda engine: heroes_sa.upgrade(engine, revision),
+        session_class=HeroesSnapshotSession,
+    )
+
+
+def sqlmodel_side(revision: str) -> Side:
+    """SQLModel at ``revision``: its ``create_engine`` and ``create_all``, as the tutorial."""
+    metadata: MetaData = SQLMODEL_MODELS[revision].metadata
+    return Side(
+        name="sqlmodel",
+        revision=revision,
+        models=SQLMODEL_MODELS[revision],
+        metadata=metadata,
+        create_engine=sqlmodel.create_engine,
+        prepare=metadata.create_all,
+        session_class=SQLModelSnapshotSession,
+    )
+
+
+def open_session(side: Side, engine: Engine) -> Session:
+    """A snapshotting session of ``side`` on ``engine``, dumping heroes_sa's tables."""
+    session = side.session_class(engine)
+    assert isinstance(session, SnapshotMixin)
+    session.snapshots = []
+    # The heroes_sa tables are the yardstick on both sides: the schema tests
+    # prove SQLModel's create_all makes exactly these.
+    session.snapshot_metadata = HEROES_MODELS[side.revision].Base.metadata
+    return session
+
+
+# --- reading the tables -----------------------------------------------------
+
+
+def table_rows(bind: Connection | Session, metadata: MetaData) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table in ``metadata``, ordered by primary key."""
+    return {
+        table.name: [
+            tuple(row) for row in bind.execute(sa.select(table).order_by(*table.primary_key))
+        ]
+        for table in metadata.sorted_tables
+    }
+
+
+# --- recording SQL by transaction ------------------------------------------
+
+
+@dataclass
+class Transaction:
+    """The statements one database transaction carried, and how it ended."""
+
+    statements: list[Statement] = field(default_factory=list)
+    end: str | None = None
+
+
+@dataclass
+class TransactionLog:
+    """The SQL an engine sends, cut into transactions; see :func:`record`."""
+
+    transactions: list[Transaction] = field(default_factory=list)
+
+    @property
+    def current(self) -> Transaction:
+        """The transaction statements go into now (opened if none was begun)."""
+        if not self.transactions or self.transactions[-1].end is not None:
+            self.transactions.append(Transaction())
+        return self.transactions[-1]
+
+
+@contextmanager
+def record(engine: Engine) -> Iterator[TransactionLog]:
+    """Record what ``engine`` sends, by SQLAlchemy transaction, while inside."""
+    log = TransactionLog()
+
+    def on_begin(connection: Connection) -> None:
+        if not connection.get_execution_options().get(UNRECORDED):
+            log.transactions.append(Transaction())
+
+    def on_end(end: str) -> Callable[[Connection], None]:
+        def listener(connection: Connection) -> None:
+            if not connection.get_execution_options().get(UNRECORDED):
+                log.current.end = end
+
+        return listener
+
+    def on_execute(
+        conn: Connection,
+        _cursor: Any,
+        statement: str,
+        parameters: Any,
+        _context: Any,
+        executemany: bool,
+    ) -> None:
+        if not conn.get_execution_options().get(UNRECORDED):
+            sql = " ".join(statement.split())
+            log.current.statements.append(Statement(sql, parameters, executemany))
+
+    on_commit, on_rollback = on_end("commit"), on_end("rollback")
+    # insert=True: our "begin" runs before heroes_sa's own SQLite hook, so the
+    # BEGIN that hook sends lands inside the transaction it opens.
+    event.listen(engine, "begin", on_begin, insert=True)
+    event.listen(engine, "commit", on_commit)
+    event.listen(engine, "rollback", on_rollback)
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield log
+    finally:
+        event.remove(engine, "begin", on_begin)
+        event.remove(engine, "commit", on_commit)
+        event.remove(engine, "rollback", on_rollback)
+        event.remove(engine, "before_cursor_execute", on_execute)
+
+
+# --- what two transactions must agree on -----------------------------------
+
+WRITES: Final = frozenset({"INSERT", "UPDATE", "DELETE"})
+
+
+def freeze(value: Any) -> Any:
+    """A hashable, orderable-by-repr form of a parameter set."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, freeze(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def statement_key(statement: Statement) -> tuple[str, Any]:
+    """SQL and parameters; an executemany's parameter sets as a multiset."""
+    params = freeze(statement.params)
+    if statement.executemany and isinstance(statement.params, list):
+        params = ("executemany", tuple(sorted(params, key=repr)))
+    return statement.sql, params
+
+
+def dependency_layers(metadata: MetaData) -> dict[str, int]:
+    """Table -> length of its longest foreign-key path; equal layers are independent."""
+    layers: dict[str, int] = {}
+    for table in metadata.sorted_tables:  # referred tables come first
+        referred = [layers[fk.column.table.name] for fk in table.foreign_keys]
+        layers[table.name] = 1 + max(referred) if referred else 0
+    return layers
+
+
+def canonical(statements: Sequence[Statement], layers: Mapping[str, int]) -> list[Any]:
+    """What of ``statements`` two implementations must agree on, in order.
+
+    Consecutive writes of one verb into one table form a group, its
+    statements in the order sent.  Within one flush, the unit of work puts
+    tables that do not depend on each other in an order of its own choosing
+    (set iteration), so a run of consecutive groups with the same verb and the
+    same dependency layer is compared as a multiset.  Everything else keeps
+    its order: reads, and groups of tables one of which depends on the other.
+    """
+    groups: list[tuple[tuple[str, str | None], list[tuple[str, Any]]]] = []
+    for statement in statements:
+        kind = (statement.verb, statement.table)
+        if statement.verb in WRITES and groups and groups[-1][0] == kind:
+            groups[-1][1].append(statement_key(statement))
+        else:
+            groups.append((kind, [statement_key(statement)]))
+
+    def run_key(kind: tuple[str, str | None]) -> tuple[str, int] | None:
+        verb, table = kind
+        if verb not in WRITES or table is None:
+            return None
+        return verb, layers[table]
+
+    result: list[Any] = []
+    run: list[tuple[Any, ...]] = []
+    run_of: tuple[str, int] | None = None
+    for kind, keys in groups:
+        key = run_key(kind)
+        if run and (key is None or key != run_of):
+            result.extend(sorted(run, key=repr))
+            run = []
+        if key is None:
+            result.append((kind, tuple(keys)))
+        else:
+            run.append((kind, tuple(keys)))
+            run_of = key
+    result.extend(sorted(run, key=repr))
+    return result
+
+
+def without_own_begin(log: TransactionLog) -> list[Transaction]:
+    """heroes_sa's transactions with the ``BEGIN`` its SQLite hook sends removed.
+
+    Checks that each transaction starts with exactly that one ``BEGIN``: it is
+    the only statement heroes_sa adds on SQLite, where Python's driver would
+    otherwise open transactions on its own, and only before writes.
+    """
+    stripped = []
+    for transaction in log.transactions:
+        sqls = [s.sql for s in transaction.statements]
+        assert sqls[:1] == ["BEGIN"], f"a heroes_sa transaction without its BEGIN: {sqls}"
+        assert "BEGIN" not in sqls[1:], f"a second BEGIN inside one transaction: {sqls}"
+        stripped.append(Transaction(transaction.statements[1:], transaction.end))
+    return stripped
