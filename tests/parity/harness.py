@@ -151,6 +151,9 @@ class Transaction:
 
     statements: list[Statement] = field(default_factory=list)
     end: str | None = None
+    #: False while only statements sent ahead of SQLAlchemy's ``begin`` event
+    #: are known (heroes_sa's own ``BEGIN``, from a listener that runs first).
+    begun: bool = False
 
 
 @dataclass
@@ -173,8 +176,15 @@ def record(engine: Engine) -> Iterator[TransactionLog]:
     log = TransactionLog()
 
     def on_begin(connection: Connection) -> None:
-        if not connection.get_execution_options().get(UNRECORDED):
-            log.transactions.append(Transaction())
+        if connection.get_execution_options().get(UNRECORDED):
+            return
+        # ConnectionEvents ignores insert=True, so heroes_sa's SQLite hook
+        # runs before this listener: its BEGIN has opened the transaction.
+        opened = log.transactions[-1] if log.transactions else None
+        if opened is not None and opened.end is None and not opened.begun:
+            opened.begun = True
+        else:
+            log.transactions.append(Transaction(begun=True))
 
     def on_end(end: str) -> Callable[[Connection], None]:
         def listener(connection: Connection) -> None:
@@ -196,9 +206,7 @@ def record(engine: Engine) -> Iterator[TransactionLog]:
             log.current.statements.append(Statement(sql, parameters, executemany))
 
     on_commit, on_rollback = on_end("commit"), on_end("rollback")
-    # insert=True: our "begin" runs before heroes_sa's own SQLite hook, so the
-    # BEGIN that hook sends lands inside the transaction it opens.
-    event.listen(engine, "begin", on_begin, insert=True)
+    event.listen(engine, "begin", on_begin)
     event.listen(engine, "commit", on_commit)
     event.listen(engine, "rollback", on_rollback)
     event.listen(engine, "before_cursor_execute", on_execute)
@@ -295,5 +303,5 @@ def without_own_begin(log: TransactionLog) -> list[Transaction]:
         sqls = [s.sql for s in transaction.statements]
         assert sqls[:1] == ["BEGIN"], f"a heroes_sa transaction without its BEGIN: {sqls}"
         assert "BEGIN" not in sqls[1:], f"a second BEGIN inside one transaction: {sqls}"
-        stripped.append(Transaction(transaction.statements[1:], transaction.end))
+        stripped.append(Transaction(transaction.statements[1:], transaction.end, begun=True))
     return stripped
