@@ -1,0 +1,144 @@
+"""Where heroes_sa deliberately behaves differently from SQLModel, each named and shown.
+
+Every test here runs the same code on both implementations and asserts what
+each one does.  Most differences come from heroes_sa's SQLite engine (foreign
+keys enforced, real transactions); on PostgreSQL and MariaDB, where the server
+does both for everyone, the same tests assert that the two agree.
+(Constraint names and repr are asserted in test_schema.py and
+test_seed_flows.py.)
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("sqlmodel", reason="the parity suite needs the 'parity' extra")
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from heroes_sa import many_to_many
+from tests.parity.conftest import DatabaseFactory
+from tests.parity.harness import Side, heroes_side, open_session, sqlmodel_side, table_rows
+
+HEAD = many_to_many.REVISION
+
+
+def on_both(new_database: DatabaseFactory) -> list[tuple[Side, Engine]]:
+    """heroes_sa's and SQLModel's head database, each made its own way."""
+    return [
+        (side, new_database(side.new_database)) for side in (heroes_side(HEAD), sqlmodel_side(HEAD))
+    ]
+
+
+def rows(session: Session) -> dict[str, list[tuple[object, ...]]]:
+    return table_rows(session, many_to_many.Base.metadata)
+
+
+def dangling_links(session: Session) -> list[tuple[int, int]]:
+    """Link rows naming a hero or a team that does not exist."""
+    hero, team, link = (
+        many_to_many.Hero.__table__,
+        many_to_many.Team.__table__,
+        many_to_many.HeroTeamLink.__table__,
+    )
+    query = select(link.c.team_id, link.c.hero_id).where(
+        ~select(hero.c.id).where(hero.c.id == link.c.hero_id).exists()
+        | ~select(team.c.id).where(team.c.id == link.c.team_id).exists()
+    )
+    return [(t, h) for t, h in session.execute(query)]
+
+
+def test_a_link_row_naming_no_hero_or_team(new_database: DatabaseFactory) -> None:
+    """Foreign keys: heroes_sa enforces them on SQLite too; SQLModel's SQLite does not."""
+    outcome: dict[str, tuple[str, object]] = {}
+    for side, engine in on_both(new_database):
+        with open_session(side, engine) as session:
+            session.add(side.models.HeroTeamLink(team_id=99, hero_id=99))
+            try:
+                session.commit()
+                outcome[side.name] = ("stored", dangling_links(session))
+            except IntegrityError as error:
+                session.rollback()
+                names_foreign_key = "FOREIGN KEY" in str(error.orig).upper()
+                outcome[side.name] = ("refused", names_foreign_key)
+                assert rows(session)["heroteamlink"] == []
+
+    refused = ("refused", True)
+    assert outcome["heroes_sa"] == refused
+    if engine.dialect.name == "sqlite":
+        assert outcome["sqlmodel"] == ("stored", [(99, 99)]), "plain SQLite stores it"
+    else:
+        assert outcome["sqlmodel"] == refused, "a server enforces them for both"
+
+
+def test_deleting_a_team_that_a_new_hero_still_lists(new_database: DatabaseFactory) -> None:
+    """The same difference, reached through relationship attributes only.
+
+    The hero is added listing the team, the team is deleted, one commit: the
+    unit of work inserts the link row and deletes the team.  On SQLite
+    SQLModel commits a link to a team that is gone; heroes_sa refuses the
+    commit, and after the rollback the database is as it was.
+    """
+    outcome = {}
+    for side, engine in on_both(new_database):
+        Hero, Team = side.models.Hero, side.models.Team  # noqa: N806 - class aliases
+        with open_session(side, engine) as session:
+            team = Team(name="Preventers", headquarters="Sharp Tower")
+            session.add(team)
+            session.commit()
+            before = rows(session)
+            session.add(Hero(name="Rusty-Man", secret_name="Tommy Sharp", teams=[team]))
+            session.delete(team)
+            try:
+                session.commit()
+                outcome[side.name] = ("committed", dangling_links(session))
+            except IntegrityError:
+                session.rollback()
+                outcome[side.name] = ("refused", [])
+                assert rows(session) == before
+                assert session.scalar(select(func.count()).select_from(Team)) == 1
+
+    assert outcome["heroes_sa"] == ("refused", [])
+    if engine.dialect.name == "sqlite":
+        (team_id, _hero_id), *more = outcome["sqlmodel"][1]
+        assert outcome["sqlmodel"][0] == "committed"
+        assert more == []
+        assert team_id == 1, "the link names the deleted team"
+    else:
+        assert outcome["sqlmodel"] == outcome["heroes_sa"]
+
+
+def test_rolling_back_undoes_work_released_from_a_savepoint(new_database: DatabaseFactory) -> None:
+    """Transactions: heroes_sa's SQLite keeps SAVEPOINT inside the outer transaction.
+
+    Python's sqlite3 driver, as SQLModel uses it, sends no BEGIN before a
+    SAVEPOINT, so the savepoint is the outermost transaction and releasing it
+    commits; the outer rollback then undoes nothing.  heroes_sa's engine
+    begins first (SQLAlchemy's documented fix), as a server does anyway.
+    """
+    kept = {}
+    for side, engine in on_both(new_database):
+        with open_session(side, engine) as session:
+            session.begin()
+            with session.begin_nested():
+                session.add(side.models.Team(name="Preventers", headquarters="Sharp Tower"))
+            session.rollback()
+            kept[side.name] = rows(session)["team"]
+
+    assert kept["heroes_sa"] == []
+    if engine.dialect.name == "sqlite":
+        assert kept["sqlmodel"] == [(1, "Preventers", "Sharp Tower")]
+    else:
+        assert kept["sqlmodel"] == []
+
+
+def test_an_unknown_keyword_argument() -> None:
+    """heroes_sa's constructor (SQLAlchemy's) names it; a SQLModel table model drops it."""
+    with pytest.raises(TypeError, match="'nam' is an invalid keyword argument for Hero"):
+        heroes_side(HEAD).models.Hero(nam="Deadpond", secret_name="Dive Wilson")
+
+    hero = sqlmodel_side(HEAD).models.Hero(nam="Deadpond", secret_name="Dive Wilson")
+    assert "nam" not in hero.model_dump()
+    assert hero.name is None, "nothing went where the caller meant it to"
