@@ -8,14 +8,20 @@ test, so the two implementations each start from nothing.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from importlib.util import find_spec
+from typing import Final
 
 import pytest
 from sqlalchemy import Engine, make_url
 from sqlalchemy.engine import URL
 
 from tests.parity.servers import SERVER_URL_ENV_VAR, scratch_database, server_url
+
+#: Selects the hypothesis settings profile: ``ci`` (default) or ``thorough``.
+HYPOTHESIS_PROFILE_ENV_VAR: Final = "HYPOTHESIS_PROFILE"
 
 #: Takes how to build an engine (and schema) on a URL; returns that engine on
 #: a new, empty database.
@@ -57,3 +63,36 @@ def new_database(backend: str, request: pytest.FixtureRequest) -> Iterator[Datab
             return engine
 
         yield make
+
+
+def register_hypothesis_profiles() -> None:
+    """``ci`` (the default) and ``thorough``, chosen by ``$HYPOTHESIS_PROFILE``.
+
+    ``ci`` keeps the property tests to a few seconds; ``thorough`` is for a
+    manual run before a release or after touching the models.  Each example is
+    a sequence of up to ``stateful_step_count`` operations.
+    """
+    # Imported here: hypothesis comes with the optional 'parity' extra.
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "ci",
+        max_examples=200,
+        stateful_step_count=30,
+        deadline=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.register_profile(
+        "thorough",
+        max_examples=3000,
+        stateful_step_count=60,
+        deadline=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.load_profile(os.environ.get(HYPOTHESIS_PROFILE_ENV_VAR, "ci"))
+
+
+if find_spec("hypothesis") is not None:
+    register_hypothesis_profiles()

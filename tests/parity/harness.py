@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from types import ModuleType
 from typing import Any, Final
 
@@ -54,7 +55,10 @@ class Side:
     metadata: MetaData
     create_engine: Callable[[str | URL], Engine]
     prepare: Callable[[Engine], None]
+    #: The Session class the side's users use.
     session_class: type[Session]
+    #: The same, reading every table after each commit (see :class:`SnapshotMixin`).
+    snapshot_session_class: type[Session]
 
     def new_database(self, url: str | URL = "sqlite://") -> Engine:
         """An engine on ``url`` with this revision's schema made the side's way."""
@@ -100,27 +104,60 @@ def heroes_side(revision: str) -> Side:
         metadata=HEROES_MODELS[revision].Base.metadata,
         create_engine=heroes_sa.create_engine,
         prepare=lambda engine: heroes_sa.upgrade(engine, revision),
-        session_class=HeroesSnapshotSession,
+        session_class=Session,
+        snapshot_session_class=HeroesSnapshotSession,
     )
 
 
-def sqlmodel_side(revision: str) -> Side:
-    """SQLModel at ``revision``: its ``create_engine`` and ``create_all``, as the tutorial."""
-    metadata: MetaData = SQLMODEL_MODELS[revision].metadata
+def sqlmodel_side(revision: str, *, adjusted: bool = False) -> Side:
+    """SQLModel at ``revision``: its ``create_engine`` and ``create_all``, as the tutorial.
+
+    ``adjusted`` gives SQLModel the two behaviours in which heroes_sa
+    deliberately differs from it beyond SQLite's transactions, and nothing
+    else: its SQLite connections enforce foreign keys, and its instances
+    compare by identity (:class:`~tests.parity.sqlmodel_base.IdentityEquality`).
+    """
+    models = adjusted_models(revision) if adjusted else SQLMODEL_MODELS[revision]
+    metadata: MetaData = models.metadata
+    create_engine: Callable[[str | URL], Engine] = sqlmodel.create_engine
+    if adjusted:
+        create_engine = sqlmodel_engine_enforcing_foreign_keys
     return Side(
-        name="sqlmodel",
+        name="sqlmodel, adjusted" if adjusted else "sqlmodel",
         revision=revision,
-        models=SQLMODEL_MODELS[revision],
+        models=models,
         metadata=metadata,
-        create_engine=sqlmodel.create_engine,
+        create_engine=create_engine,
         prepare=metadata.create_all,
-        session_class=SQLModelSnapshotSession,
+        session_class=sqlmodel.Session,
+        snapshot_session_class=SQLModelSnapshotSession,
     )
+
+
+@cache
+def adjusted_models(revision: str) -> ModuleType:
+    """The SQLModel classes of ``revision`` with identity equality, defined once."""
+    define: Callable[..., ModuleType] = SQLMODEL_MODELS[revision].define
+    return define(identity_equality=True)
+
+
+def sqlmodel_engine_enforcing_foreign_keys(url: str | URL) -> Engine:
+    """``sqlmodel.create_engine(url)`` whose SQLite connections enforce foreign keys."""
+    engine = sqlmodel.create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
+        # Right after connecting no transaction is open, so SQLite takes the pragma.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
 
 
 def open_session(side: Side, engine: Engine) -> Session:
     """A snapshotting session of ``side`` on ``engine``, dumping heroes_sa's tables."""
-    session = side.session_class(engine)
+    session = side.snapshot_session_class(engine)
     assert isinstance(session, SnapshotMixin)
     session.snapshots = []
     # The heroes_sa tables are the yardstick on both sides: the schema tests

@@ -1,14 +1,18 @@
 """Where heroes_sa deliberately behaves differently from SQLModel, each named and shown.
 
 Every test here runs the same code on both implementations and asserts what
-each one does.  Most differences come from heroes_sa's SQLite engine (foreign
-keys enforced, real transactions); on PostgreSQL and MariaDB, where the server
-does both for everyone, the same tests assert that the two agree.
-(Constraint names and repr are asserted in test_schema.py and
-test_seed_flows.py.)
+each one does.  Two differences come from heroes_sa's SQLite engine (foreign
+keys enforced, real transactions): on PostgreSQL and MariaDB, where the server
+does both for everyone, the same tests assert that the two agree.  The other
+two (equality, constructor keywords) are in the classes and hold on every
+backend.  Constraint names, repr and heroes_sa's own ``BEGIN`` are asserted in
+test_schema.py and test_seed_flows.py.
 """
 
 from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -18,7 +22,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from heroes_sa import many_to_many
+from heroes_sa import many_to_many, one_to_many
 from tests.parity.conftest import DatabaseFactory
 from tests.parity.harness import Side, heroes_side, open_session, sqlmodel_side, table_rows
 
@@ -32,8 +36,9 @@ def on_both(new_database: DatabaseFactory) -> list[tuple[Side, Engine]]:
     ]
 
 
-def rows(session: Session) -> dict[str, list[tuple[object, ...]]]:
-    return table_rows(session, many_to_many.Base.metadata)
+def rows(session: Session, models: ModuleType = many_to_many) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of ``models``' revision, read through ``session``."""
+    return table_rows(session, models.Base.metadata)
 
 
 def dangling_links(session: Session) -> list[tuple[int, int]]:
@@ -132,6 +137,51 @@ def test_rolling_back_undoes_work_released_from_a_savepoint(new_database: Databa
         assert kept["sqlmodel"] == [(1, "Preventers", "Sharp Tower")]
     else:
         assert kept["sqlmodel"] == []
+
+
+def test_expired_heroes_are_not_equal_to_each_other(new_database: DatabaseFactory) -> None:
+    """Equality: a heroes_sa object equals only itself; SQLModel's compare field values.
+
+    After a commit every object is expired, no field loaded, and Pydantic's
+    ``__eq__`` then finds any two heroes equal.  A list's ``remove()`` takes
+    the first equal item, and SQLAlchemy calls it to keep ``team.heroes`` in
+    step when ``hero.team`` changes: the wrong hero leaves the team, and the
+    flush writes what the objects no longer say.
+    """
+    one_to_many_sides = (heroes_side(one_to_many.REVISION), sqlmodel_side(one_to_many.REVISION))
+    team_ids = {}
+    for side in one_to_many_sides:
+        engine = new_database(side.new_database)
+        Hero, Team = side.models.Hero, side.models.Team  # noqa: N806 - class aliases
+        with open_session(side, engine) as session:
+            rusty = Hero(name="Rusty-Man", secret_name="Tommy Sharp")
+            spider = Hero(name="Spider-Boy", secret_name="Pedro Parqueador")
+            session.add_all([rusty, spider])
+            session.commit()
+            equal = rusty == spider
+
+            preventers = Team(name="Preventers", headquarters="Sharp Tower")
+            preventers.heroes = [spider, rusty]
+            session.add(preventers)
+            rusty.team = None  # Rusty-Man leaves before the first flush
+            in_team = [h is spider for h in preventers.heroes]
+            session.commit()
+            team_ids[side.name] = (equal, in_team, rows(session, one_to_many)["hero"])
+
+    assert team_ids["heroes_sa"] == (
+        False,
+        [True],
+        [
+            (1, "Rusty-Man", "Tommy Sharp", None, None),
+            (2, "Spider-Boy", "Pedro Parqueador", None, 1),
+        ],
+    )
+    assert team_ids["sqlmodel"] == (
+        True,
+        [False],  # Spider-Boy was removed in Rusty-Man's place...
+        # ...and both end up in the team, though rusty.team is None.
+        [(1, "Rusty-Man", "Tommy Sharp", None, 1), (2, "Spider-Boy", "Pedro Parqueador", None, 1)],
+    )
 
 
 def test_an_unknown_keyword_argument() -> None:
