@@ -17,6 +17,10 @@ same reason an object with unflushed changes is not refreshed: ``refresh()``
 discards them on that object but not on the other end of its relationships
 (``team.heroes`` still lists a hero whose ``team`` change was discarded), and
 the flush inside the refresh settles the contradiction in no fixed order.
+And an object a rollback took out of the session is not used again: it keeps
+the primary key its rolled-back INSERT gave it, and its next flush fails with
+an IntegrityError or with an AssertionError inside SQLAlchemy, either one
+from run to run.
 
 SQLModel as the tutorial has it parts from heroes_sa in two ways, both
 deliberate differences.  On SQLite heroes_sa refuses with a FOREIGN KEY error
@@ -191,13 +195,14 @@ class World:
         return self.side.revision == many_to_many.REVISION
 
     def usable(self, obj: Any) -> bool:
-        """Not deleted: neither marked for deletion, deleted in a flush, nor gone after commit.
+        """In the session (pending or persistent) and not marked for deletion.
 
-        Linking such an object is where SQLite without foreign keys stores a
-        dangling row; test_differences.py covers that on purpose.
+        Leaves out deleted objects, whose links SQLite without foreign keys
+        stores dangling (test_differences.py covers that on purpose), and the
+        objects a rollback took out of the session (see the module docstring).
         """
         state = inspect(obj)
-        return not (state.deleted or state.was_deleted or obj in self.session.deleted)
+        return (state.pending or state.persistent) and obj not in self.session.deleted
 
     def pick(self, kind: Kind, ref: int) -> Any | None:
         pool = [o for o in (self.heroes if kind == "hero" else self.teams) if self.usable(o)]
