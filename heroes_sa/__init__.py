@@ -2,9 +2,17 @@
 
 The models live in one module per schema revision (:mod:`heroes_sa.one_to_many`,
 :mod:`heroes_sa.many_to_many`); the schema belongs to the Alembic history that
-:func:`upgrade` runs.  The package root exports the public API only.
+:func:`upgrade` runs.  The package root exports the public API only; the
+asyncio twins (:func:`create_async_engine`, :func:`upgrade_async`...) come
+from :mod:`heroes_sa.aio`.
 """
 
+from heroes_sa.aio import (
+    create_async_engine,
+    current_revision_async,
+    downgrade_async,
+    upgrade_async,
+)
 from heroes_sa.engine import create_engine
 from heroes_sa.errors import (
     DatabaseNotEmptyError,
@@ -21,9 +29,13 @@ __all__ = [
     "MigrationError",
     "MigrationRefusedError",
     "WrongRevisionError",
+    "create_async_engine",
     "create_engine",
     "current_revision",
+    "current_revision_async",
     "downgrade",
+    "downgrade_async",
     "head_revision",
     "upgrade",
+    "upgrade_async",
 ]

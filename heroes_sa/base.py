@@ -8,11 +8,28 @@ strings.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import MetaData, String, inspect
 from sqlalchemy.exc import NoInspectionAvailable
 from sqlalchemy.types import TypeEngine
+
+if TYPE_CHECKING:
+    # Re-exported for the models modules, which mix it into their bases.
+    from sqlalchemy.ext.asyncio import AsyncAttrs as AsyncAttrs
+else:
+    try:
+        from sqlalchemy.ext.asyncio import AsyncAttrs
+    except ImportError:  # pragma: no cover - run in a subprocess by tests/test_aio.py
+
+        class AsyncAttrs:
+            """Stands in for SQLAlchemy's ``AsyncAttrs`` where asyncio cannot run.
+
+            SQLAlchemy's asyncio extension cannot even be imported without
+            greenlet (the ``heroes_sa[async]`` extra); the models must still
+            work for sync code, which never awaits an attribute.
+            """
+
 
 #: Constraint and index names, so every constraint has a name that a later
 #: migration can drop on any backend.  ``ix`` reproduces SQLModel's index names

@@ -13,16 +13,20 @@ the very same steps on SQLModel's classes.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import ModuleType
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Connection, Engine, func, inspect, select
 from sqlalchemy.orm import Session
 
 from heroes_sa import many_to_many, one_to_many
 from heroes_sa.errors import DatabaseNotEmptyError, WrongRevisionError
 from heroes_sa.migration import current_revision, upgrade
+
+if TYPE_CHECKING:
+    # Only where the async flows run: the extension needs the optional greenlet.
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 
 def one_to_many_flow(session: Session, out: TextIO, models: ModuleType = one_to_many) -> None:
@@ -113,6 +117,103 @@ def many_to_many_flow(session: Session, out: TextIO, models: ModuleType = many_t
     print("Spider-Boy Teams:", hero_spider_boy.teams, file=out)
 
 
+async def one_to_many_flow_async(session: AsyncSession, out: TextIO) -> None:
+    """:func:`one_to_many_flow` under ``AsyncSession``: the same steps and the same SQL.
+
+    Where the sync flow lets an attribute access load (``team_preventers.heroes``
+    after a commit expired it), this one awaits ``awaitable_attrs``, which
+    sends the very same SELECTs.
+    """
+    Hero, Team = one_to_many.Hero, one_to_many.Team  # noqa: N806 - as in the sync flow
+    team_preventers = Team(name="Preventers", headquarters="Sharp Tower")
+    team_z_force = Team(name="Z-Force", headquarters="Sister Margaret's Bar")
+
+    hero_deadpond = Hero(name="Deadpond", secret_name="Dive Wilson", team=team_z_force)
+    hero_rusty_man = Hero(name="Rusty-Man", secret_name="Tommy Sharp", age=48, team=team_preventers)
+    hero_spider_boy = Hero(name="Spider-Boy", secret_name="Pedro Parqueador")
+    session.add(hero_deadpond)
+    session.add(hero_rusty_man)
+    session.add(hero_spider_boy)
+    await session.commit()
+
+    await session.refresh(hero_deadpond)
+    await session.refresh(hero_rusty_man)
+    await session.refresh(hero_spider_boy)
+    print("Created hero:", hero_deadpond, file=out)
+    print("Created hero:", hero_rusty_man, file=out)
+    print("Created hero:", hero_spider_boy, file=out)
+
+    # Assigning a many-to-one needs no load: the old value is not fetched.
+    hero_spider_boy.team = team_preventers
+    session.add(hero_spider_boy)
+    await session.commit()
+    await session.refresh(hero_spider_boy)
+    print("Updated hero:", hero_spider_boy, file=out)
+
+    hero_black_lion = Hero(name="Black Lion", secret_name="Trevor Challa", age=35)
+    hero_sure_e = Hero(name="Princess Sure-E", secret_name="Sure-E")
+    team_wakaland = Team(
+        name="Wakaland",
+        headquarters="Wakaland Capital City",
+        heroes=[hero_black_lion, hero_sure_e],
+    )
+    session.add(team_wakaland)
+    await session.commit()
+    await session.refresh(team_wakaland)
+    print("Team Wakaland:", team_wakaland, file=out)
+
+    hero_tarantula = Hero(name="Tarantula", secret_name="Natalia Roman-on", age=32)
+    hero_dr_weird = Hero(name="Dr. Weird", secret_name="Steve Weird", age=36)
+    hero_cap = Hero(name="Captain North America", secret_name="Esteban Rogelios", age=93)
+    preventers_heroes = await team_preventers.awaitable_attrs.heroes
+    preventers_heroes.append(hero_tarantula)
+    preventers_heroes.append(hero_dr_weird)
+    preventers_heroes.append(hero_cap)
+    session.add(team_preventers)
+    await session.commit()
+    await session.refresh(hero_tarantula)
+    await session.refresh(hero_dr_weird)
+    await session.refresh(hero_cap)
+    print("Preventers new hero:", hero_tarantula, file=out)
+    print("Preventers new hero:", hero_dr_weird, file=out)
+    print("Preventers new hero:", hero_cap, file=out)
+
+
+async def many_to_many_flow_async(session: AsyncSession, out: TextIO) -> None:
+    """:func:`many_to_many_flow` under ``AsyncSession``: the same steps and the same SQL.
+
+    Each ``hero.teams`` of the sync flow is ``await hero.awaitable_attrs.teams``
+    here: the same lazy-load SELECT, awaited instead of run as blocking IO.
+    """
+    Hero, Team = many_to_many.Hero, many_to_many.Team  # noqa: N806 - as in the sync flow
+    team_preventers = Team(name="Preventers", headquarters="Sharp Tower")
+    team_z_force = Team(name="Z-Force", headquarters="Sister Margaret's Bar")
+
+    hero_deadpond = Hero(
+        name="Deadpond", secret_name="Dive Wilson", teams=[team_z_force, team_preventers]
+    )
+    hero_rusty_man = Hero(
+        name="Rusty-Man", secret_name="Tommy Sharp", age=48, teams=[team_preventers]
+    )
+    hero_spider_boy = Hero(
+        name="Spider-Boy", secret_name="Pedro Parqueador", teams=[team_preventers]
+    )
+    session.add(hero_deadpond)
+    session.add(hero_rusty_man)
+    session.add(hero_spider_boy)
+    await session.commit()
+
+    await session.refresh(hero_deadpond)
+    await session.refresh(hero_rusty_man)
+    await session.refresh(hero_spider_boy)
+    print("Deadpond:", hero_deadpond, file=out)
+    print("Deadpond teams:", await hero_deadpond.awaitable_attrs.teams, file=out)
+    print("Rusty-Man:", hero_rusty_man, file=out)
+    print("Rusty-Man Teams:", await hero_rusty_man.awaitable_attrs.teams, file=out)
+    print("Spider-Boy:", hero_spider_boy, file=out)
+    print("Spider-Boy Teams:", await hero_spider_boy.awaitable_attrs.teams, file=out)
+
+
 Flow = Callable[[Session, TextIO], None]
 
 #: Demo name -> (revision its models describe, the flow).
@@ -121,29 +222,42 @@ DEMOS: Final[dict[str, tuple[str, Flow]]] = {
     "many-to-many": (many_to_many.REVISION, many_to_many_flow),
 }
 
+AsyncFlow = Callable[["AsyncSession", TextIO], Awaitable[None]]
 
-def prepare(engine: Engine, revision: str) -> None:
-    """Get the database behind ``engine`` ready for a demo at ``revision``.
+#: Demo name -> (revision, the flow under AsyncSession); the same names as :data:`DEMOS`.
+ASYNC_DEMOS: Final[dict[str, tuple[str, AsyncFlow]]] = {
+    "one-to-many": (one_to_many.REVISION, one_to_many_flow_async),
+    "many-to-many": (many_to_many.REVISION, many_to_many_flow_async),
+}
+
+
+def prepare(bind: Engine | Connection, revision: str) -> None:
+    """Get the database behind ``bind`` ready for a demo at ``revision``.
 
     An empty database (no tables at all) is migrated to ``revision``.  One at
     ``revision`` with no heroes is used as it is.  Anything else raises, with
     nothing written: :class:`WrongRevisionError` for a database at another revision
     or not managed by Alembic, :class:`DatabaseNotEmptyError` for one with heroes.
+
+    ``bind`` may be a Connection with no transaction begun (what
+    ``AsyncConnection.run_sync`` hands over); it is left without one.
     """
-    found = current_revision(engine)
+    found = current_revision(bind)
     if found is None:
-        with engine.connect() as connection:
-            tables = inspect(connection).get_table_names()
+        # A Session, not bind.connect(): it works on an Engine and a Connection
+        # alike, and its close ends the transaction the inspection began.
+        with Session(bind) as session:
+            tables = inspect(session.connection()).get_table_names()
         if tables:
             raise WrongRevisionError(
                 f"the database has tables ({', '.join(sorted(tables))}) but no Alembic"
                 " revision; adopt it first (README: 'Adopting a SQLModel database')"
             )
-        upgrade(engine, revision)
+        upgrade(bind, revision)
         return
     if found != revision:
         raise WrongRevisionError(f"the database is at revision {found}, this demo needs {revision}")
-    with Session(engine) as session:
+    with Session(bind) as session:
         heroes = session.scalar(select(func.count()).select_from(one_to_many.Hero.__table__))
     if heroes:
         raise DatabaseNotEmptyError(
@@ -151,9 +265,23 @@ def prepare(engine: Engine, revision: str) -> None:
         )
 
 
-def run(name: str, engine: Engine, out: TextIO = sys.stdout) -> None:
-    """Prepare the database behind ``engine`` and run demo ``name`` on it."""
+def run(name: str, engine: Engine, out: TextIO | None = None) -> None:
+    """Prepare the database behind ``engine`` and run demo ``name`` on it.
+
+    Prints to ``out``, else to whatever ``sys.stdout`` is at the time of the call.
+    """
     revision, flow = DEMOS[name]
     prepare(engine, revision)
     with Session(engine) as session:
-        flow(session, out)
+        flow(session, sys.stdout if out is None else out)
+
+
+async def run_async(name: str, engine: AsyncEngine, out: TextIO | None = None) -> None:
+    """:func:`run` under asyncio: the same checks, then the flow through ``AsyncSession``."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    revision, flow = ASYNC_DEMOS[name]
+    async with engine.connect() as connection:
+        await connection.run_sync(prepare, revision)
+    async with AsyncSession(engine) as session:
+        await flow(session, sys.stdout if out is None else out)

@@ -32,6 +32,29 @@ def resolve_url(url: str | URL | None = None) -> URL:
     return make_url(url)
 
 
+#: Ports the drivers use when a URL names none, so messages can name them.
+DEFAULT_PORTS: Final[dict[str, int]] = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}
+
+#: Server backend -> (the extra of heroes_sa that installs its driver, that driver).
+DRIVER_EXTRAS: Final[dict[str, tuple[str, str]]] = {
+    "postgresql": ("postgres", "psycopg"),
+    "mysql": ("mysql", "pymysql"),
+    "mariadb": ("mysql", "pymysql"),
+}
+
+
+def describe_location(url: URL) -> str:
+    """Where ``url`` points, for messages: ``host:port``, never the password.
+
+    A URL with no port gets the backend's default port, which is the one the
+    driver tried; one with no host (SQLite) is shown without its password.
+    """
+    if not url.host:
+        return url.render_as_string(hide_password=True)
+    port = url.port or DEFAULT_PORTS.get(url.get_backend_name())
+    return f"{url.host}:{port}" if port else url.host
+
+
 def is_sqlite_memory(url: URL) -> bool:
     """True when ``url`` names a private in-memory SQLite database."""
     database = url.database or ""
@@ -40,7 +63,9 @@ def is_sqlite_memory(url: URL) -> bool:
     )
 
 
-def create_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
+def create_engine(
+    url: str | URL | None = None, *, sqlite_wal: bool = True, **kwargs: Any
+) -> Engine:
     """Create an :class:`~sqlalchemy.Engine` for a heroes_sa database.
 
     The URL comes from ``url``, else the ``HEROES_DATABASE_URL`` environment
@@ -49,18 +74,32 @@ def create_engine(url: str | URL | None = None, **kwargs: Any) -> Engine:
 
     On SQLite every connection enforces foreign keys and gets real
     transactions: DDL and savepoints take part in the enclosing transaction.
+    A database file is switched to write-ahead logging (unless
+    ``sqlite_wal=False``) so readers never block the writer, and a writer
+    waits for the lock (the driver's ``timeout``, 5 s unless ``connect_args``
+    says otherwise) instead of failing.  Transactions begin ``DEFERRED`` as
+    SQLite's do; code whose transactions read before they write under
+    concurrency should begin them ``IMMEDIATE``, with
+    ``execution_options={"sqlite_begin": "IMMEDIATE"}`` here or on a connection.
     An in-memory URL (``sqlite://``) gives one database shared by every
-    connection of the engine, as users of a single engine expect, instead of
-    a new empty database per pooled connection.
+    connection of the engine, instead of a new empty database per pooled
+    connection.
+
+    On a database server, connections are checked before use
+    (``pool_pre_ping``), so a restarted server costs one reconnect, not an error.
     """
     resolved = resolve_url(url)
-    if is_sqlite_memory(resolved):
+    if resolved.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+    elif is_sqlite_memory(resolved):
         kwargs.setdefault("poolclass", StaticPool)
         connect_args = kwargs.setdefault("connect_args", {})
         connect_args.setdefault("check_same_thread", False)
     engine = sqlalchemy.create_engine(resolved, **kwargs)
     if engine.dialect.name == "sqlite":
         install_sqlite_hooks(engine)
+        if sqlite_wal and not is_sqlite_memory(resolved):
+            install_sqlite_wal(engine)
     return engine
 
 
@@ -72,6 +111,15 @@ def install_sqlite_hooks(engine: Engine) -> None:
     """
     event.listen(engine, "connect", _on_sqlite_connect)
     event.listen(engine, "begin", _on_sqlite_begin)
+
+
+def install_sqlite_wal(engine: Engine) -> None:
+    """Switch each new connection of ``engine`` (a SQLite file) to write-ahead logging.
+
+    What :func:`create_engine` does for files unless ``sqlite_wal=False``;
+    exposed for ``AsyncEngine.sync_engine`` as :func:`install_sqlite_hooks` is.
+    """
+    event.listen(engine, "connect", _on_sqlite_connect_wal)
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -86,8 +134,31 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+#: ``sqlite_begin`` execution option -> the statement that starts a transaction.
+SQLITE_BEGIN: Final = {
+    "DEFERRED": "BEGIN",
+    "IMMEDIATE": "BEGIN IMMEDIATE",
+    "EXCLUSIVE": "BEGIN EXCLUSIVE",
+}
+
+
 def _on_sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    try:
+        statement = SQLITE_BEGIN[mode]
+    except KeyError:
+        raise ValueError(
+            f"sqlite_begin must be one of {', '.join(SQLITE_BEGIN)}; got {mode!r}"
+        ) from None
+    connection.exec_driver_sql(statement)
+
+
+def _on_sqlite_connect_wal(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    finally:
+        cursor.close()
 
 
 def has_sqlite_hooks(connection: Connection) -> bool:

@@ -21,3 +21,11 @@ class WrongRevisionError(HeroesError):
 
 class DatabaseNotEmptyError(HeroesError):
     """An operation that only writes into an empty database found data."""
+
+
+class InvalidValueError(HeroesError, ValueError):
+    """A model attribute was given a value its column or relationship cannot hold.
+
+    The message names the object, the attribute and what was wrong; nothing has
+    been sent to the database, so the session is unaffected.
+    """

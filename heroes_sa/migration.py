@@ -128,11 +128,24 @@ def _sqlite_pragma(connection: Connection, statement: str) -> None:
         cursor.close()
 
 
-def check_foreign_keys(connection: Connection) -> None:
-    """Raise :class:`MigrationError` if any foreign key is violated (SQLite)."""
+def foreign_key_violations(connection: Connection) -> set[tuple[str, int, str]]:
+    """(table, rowid, referred table) of every violated foreign key (SQLite)."""
     rows = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
-    if rows:
-        found = "; ".join(f"{table} rowid {rowid} -> {parent}" for table, rowid, parent, _ in rows)
+    return {(table, rowid, parent) for table, rowid, parent, _ in rows}
+
+
+def check_foreign_keys(connection: Connection, known: set[tuple[str, int, str]]) -> None:
+    """Raise :class:`MigrationError` if the migration added a foreign key violation.
+
+    ``known`` are the violations that were there before it ran (a database
+    SQLite never checked may hold some): those are the data's, not the
+    migration's, and the revision that cannot carry them refuses them itself.
+    """
+    added = foreign_key_violations(connection) - known
+    if added:
+        found = "; ".join(
+            f"{table} rowid {rowid} -> {parent}" for table, rowid, parent in sorted(added)
+        )
         raise MigrationError(f"migration would leave foreign keys violated: {found}")
 
 
@@ -165,13 +178,15 @@ def migration_transaction(connection: Connection) -> Iterator[None]:
                 "SQLite cannot switch foreign keys off inside a transaction, which table"
                 " rebuilds need; pass an Engine, or a Connection with no transaction begun"
             )
+        known = foreign_key_violations(connection)
         yield
-        check_foreign_keys(connection)
+        check_foreign_keys(connection, known)
         return
     _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
     try:
         with connection.begin():
+            known = foreign_key_violations(connection)
             yield
-            check_foreign_keys(connection)
+            check_foreign_keys(connection, known)
     finally:
         _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")

@@ -10,6 +10,7 @@ database).  Either way the migrations run inside
 
 from __future__ import annotations
 
+import asyncio
 import os
 from logging.config import fileConfig
 
@@ -18,6 +19,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 
 from heroes_sa import many_to_many
+from heroes_sa.aio import create_async_engine
 from heroes_sa.engine import URL_ENV_VAR, create_engine, resolve_url
 from heroes_sa.migration import CONNECTION_ATTRIBUTE, migration_transaction
 
@@ -62,13 +64,27 @@ def run_on(connection: Connection) -> None:
             context.run_migrations()
 
 
+async def run_async_migrations(url: URL) -> None:
+    """Migrate one connection of an async engine opened from ``url``."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(run_on)
+    finally:
+        await engine.dispose()
+
+
 def run_migrations_online() -> None:
     """Migrate the caller's connection, or one opened from the URL."""
     connection = config.attributes.get(CONNECTION_ATTRIBUTE)
     if connection is not None:
         run_on(connection)
         return
-    engine = create_engine(database_url())
+    url = database_url()
+    if url.get_dialect().is_async:
+        asyncio.run(run_async_migrations(url))
+        return
+    engine = create_engine(url)
     try:
         with engine.connect() as own_connection:
             run_on(own_connection)

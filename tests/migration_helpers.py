@@ -1,4 +1,9 @@
-"""Helpers the migration tests share: fresh databases, schema diffs, row dumps."""
+"""Helpers the migration tests share: schema diffs, row dumps, unchecked writes.
+
+Each migration test gets a new, empty database on the backend under test from
+:func:`heroes_sa.testing.scratch_database` (the ``engine`` fixture of
+tests/test_migrations.py).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,18 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, MetaData, inspect, text
+from sqlalchemy import Connection, Engine, Executable, MetaData, Table, inspect, select
 
-import heroes_sa
+from heroes_sa.testing.databases import backend_of
 
-
-def fresh_engine() -> Engine:
-    """A new, empty in-memory database with heroes_sa's SQLite guarantees."""
-    return heroes_sa.create_engine("sqlite://")
+# Statements that switch foreign key enforcement off for the rest of the
+# transaction (PostgreSQL: triggers, which enforce the keys, stop firing;
+# a superuser may do so) or the session (MySQL).
+_UNCHECKED = {
+    "postgresql": "SET LOCAL session_replication_role = replica",
+    "mysql": "SET SESSION foreign_key_checks = 0",
+}
+_CHECKED = {"mysql": "SET SESSION foreign_key_checks = 1"}
 
 
 def schema_diff(engine: Engine, metadata: MetaData) -> list[Any]:
@@ -42,11 +51,11 @@ def schema_snapshot(engine: Engine) -> dict[str, Any]:
 
 
 def rows(engine: Engine, table: str) -> list[tuple[Any, ...]]:
-    """All rows of ``table``, ordered, as plain tuples."""
+    """All rows of ``table`` as it is in the database now, by its first two columns."""
     with engine.connect() as connection:
-        # Table names here are test constants, never user input.
-        result = connection.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2"))  # noqa: S608
-        return [tuple(r) for r in result]
+        reflected = Table(table, MetaData(), autoload_with=connection)
+        first_two = list(reflected.columns)[:2]
+        return [tuple(r) for r in connection.execute(select(reflected).order_by(*first_two))]
 
 
 def set_foreign_keys(connection: Connection, enabled: bool) -> None:
@@ -58,3 +67,23 @@ def set_foreign_keys(connection: Connection, enabled: bool) -> None:
     driver = connection.connection.driver_connection
     assert driver is not None
     driver.execute("PRAGMA foreign_keys=ON" if enabled else "PRAGMA foreign_keys=OFF")
+
+
+def execute_unchecked(engine: Engine, statement: Executable) -> None:
+    """Run ``statement`` with foreign keys unenforced, and commit it.
+
+    How a database comes to hold rows its keys forbid: SQLite never checked,
+    a dump loaded with checks off.  Enforcement is back on afterwards.
+    """
+    backend = backend_of(engine.url)
+    with engine.connect() as connection:
+        if backend == "sqlite":
+            set_foreign_keys(connection, False)
+        with connection.begin():
+            if backend in _UNCHECKED:
+                connection.exec_driver_sql(_UNCHECKED[backend])
+            connection.execute(statement)
+            if backend in _CHECKED:
+                connection.exec_driver_sql(_CHECKED[backend])
+        if backend == "sqlite":
+            set_foreign_keys(connection, True)

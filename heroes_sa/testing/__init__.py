@@ -3,31 +3,50 @@
 Installing heroes_sa makes these available in any test suite:
 
 ``heroes_engine``
-    An in-memory SQLite engine whose schema Alembic migrated (never
-    ``create_all``), built once per test session and revision.
+    An engine whose schema Alembic migrated (never ``create_all``), built
+    once per test session and revision: in-memory SQLite, or with
+    ``--heroes-db-url URL`` (``$HEROES_TEST_DATABASE_URL``, ini
+    ``heroes_db_url``) a schema/database of its own on that PostgreSQL or
+    MySQL/MariaDB server, created under a unique name and dropped at the end.
 ``heroes_session``
     A :class:`~sqlalchemy.orm.Session` for one test, joined to an outer
     transaction with ``join_transaction_mode="create_savepoint"``: the code
     under test may commit and roll back as it likes, and the outer rollback
     at the end leaves nothing for the next test.
+``heroes_db_url``
+    The configured server URL, or ``None`` for SQLite.
+``heroes_async_engine``, ``heroes_async_session``
+    The same under asyncio (an aiosqlite engine, an ``AsyncSession`` with
+    the same savepoint isolation), when pytest-asyncio is installed:
+    ``pip install 'heroes_sa[async-testing]'``.  See
+    :mod:`heroes_sa.testing.async_fixtures`.
 ``@pytest.mark.heroes_revision(REV)``
     Those fixtures at revision ``REV`` instead of head.
+
+:func:`~heroes_sa.testing.databases.scratch_database` gives tests of their
+own migrations an empty database on the same backend.
 
 Every fixture is small and may be overridden in a ``conftest.py``.
 """
 
+from heroes_sa.testing.databases import scratch_database
 from heroes_sa.testing.fixtures import (
+    heroes_db_url,
     heroes_engine,
     heroes_engine_factory,
     heroes_revision,
     heroes_session,
 )
-from heroes_sa.testing.hooks import pytest_configure
+from heroes_sa.testing.hooks import pytest_addoption, pytest_configure, pytest_report_header
 
 __all__ = [
+    "heroes_db_url",
     "heroes_engine",
     "heroes_engine_factory",
     "heroes_revision",
     "heroes_session",
+    "pytest_addoption",
     "pytest_configure",
+    "pytest_report_header",
+    "scratch_database",
 ]

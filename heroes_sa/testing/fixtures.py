@@ -3,38 +3,60 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from heroes_sa.engine import create_engine
 from heroes_sa.migration import head_revision, upgrade
-from heroes_sa.testing.hooks import MARKER
+from heroes_sa.testing.databases import (
+    DatabaseUnavailableError,
+    restart_identities,
+    scratch_database,
+)
+from heroes_sa.testing.hooks import MARKER, configured_url
 
 EngineFactory = Callable[[str], Engine]
 
 
 @pytest.fixture(scope="session")
-def heroes_engine_factory() -> Iterator[EngineFactory]:
+def heroes_db_url(pytestconfig: pytest.Config) -> URL | None:
+    """The database server the fixtures run on, or ``None`` for in-memory SQLite.
+
+    From ``--heroes-db-url``, else ``$HEROES_TEST_DATABASE_URL``, else the
+    ``heroes_db_url`` ini setting.  Override this fixture to choose the server
+    some other way (a container started for the run, say).
+    """
+    return configured_url(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def heroes_engine_factory(heroes_db_url: URL | None) -> Iterator[EngineFactory]:
     """Return migrated engines by revision, each built once per test session.
 
-    Each revision gets its own in-memory SQLite database, migrated through
-    Alembic the first time a test asks for it and disposed when the session
-    ends.  Override this fixture to hand out engines for another database.
+    Each revision gets a database of its own (see
+    :func:`~heroes_sa.testing.databases.scratch_database`): in-memory SQLite,
+    or a schema/database on the ``heroes_db_url`` server created under a
+    unique name.  It is migrated through Alembic the first time a test asks
+    for it and removed when the session ends.  Override this fixture to hand
+    out engines for another database.
     """
-    engines: dict[str, Engine] = {}
+    with ExitStack() as databases:
+        engines: dict[str, Engine] = {}
 
-    def engine_at(revision: str) -> Engine:
-        if revision not in engines:
-            engine = create_engine("sqlite://")
-            upgrade(engine, revision)
-            engines[revision] = engine
-        return engines[revision]
+        def engine_at(revision: str) -> Engine:
+            if revision not in engines:
+                try:
+                    engine = databases.enter_context(scratch_database(heroes_db_url))
+                except DatabaseUnavailableError as error:
+                    pytest.fail(str(error), pytrace=False)
+                upgrade(engine, revision)
+                engines[revision] = engine
+            return engines[revision]
 
-    yield engine_at
-    for engine in engines.values():
-        engine.dispose()
+        yield engine_at
 
 
 @pytest.fixture
@@ -71,9 +93,11 @@ def heroes_session(heroes_engine: Engine) -> Iterator[Session]:
 
     The recipe from SQLAlchemy's "Joining a Session into an External
     Transaction": the session's commits and rollbacks act on savepoints
-    inside an outer transaction that is rolled back at the end.
+    inside an outer transaction that is rolled back at the end.  On a server,
+    id counters are restarted first, so ids start at 1 as on SQLite.
     """
     with heroes_engine.connect() as connection:
+        restart_identities(connection)
         transaction = connection.begin()
         session = Session(bind=connection, join_transaction_mode="create_savepoint")
         try:

@@ -1,0 +1,146 @@
+"""heroes_sa under asyncio: the async engine and the migration API for async code.
+
+Nothing here is new machinery.  :func:`create_async_engine` is SQLAlchemy's,
+with the URL mapped to an async driver and, on SQLite, the same event hooks
+as :func:`heroes_sa.create_engine` installed on ``engine.sync_engine`` (the
+aiosqlite recipe of SQLAlchemy's SQLite dialect documentation).  The
+migration functions hand the synchronous API of :mod:`heroes_sa.migration` a
+connection through :meth:`AsyncConnection.run_sync
+<sqlalchemy.ext.asyncio.AsyncConnection.run_sync>`, as Alembic's async
+template does, so sync and async code run the very same migrations.
+
+SQLAlchemy's asyncio extension cannot be imported without greenlet (the
+``heroes_sa[async]`` extra), so this module imports it only when an async
+engine is made: ``import heroes_sa`` keeps working without the extra, and
+the error names what to install.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.util import find_spec
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError
+
+from heroes_sa.engine import install_sqlite_hooks, install_sqlite_wal, is_sqlite_memory, resolve_url
+from heroes_sa.migration import current_revision, downgrade, upgrade
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+#: The driver used for a URL that names a backend but no driver
+#: (``sqlite://``, ``postgresql://``).
+ASYNC_DRIVERS: Final[dict[str, str]] = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+
+#: The optional extra that installs each async driver.
+_EXTRAS: Final[dict[str, str]] = {"aiosqlite": "async", "asyncpg": "asyncpg"}
+
+
+def async_url(url: str | URL | None = None) -> URL:
+    """The URL :func:`create_async_engine` connects to.
+
+    Resolved as :func:`heroes_sa.engine.resolve_url` does (argument, else
+    ``$HEROES_DATABASE_URL``, else ``sqlite:///database.db``), so one setting
+    serves sync and async code.  A URL without a driver gets the async one
+    from :data:`ASYNC_DRIVERS`; a URL that names its driver is kept as it is.
+    """
+    resolved = resolve_url(url)
+    if "+" in resolved.drivername:
+        return resolved
+    backend = resolved.get_backend_name()
+    driver = ASYNC_DRIVERS.get(backend)
+    if driver is None:
+        raise ArgumentError(
+            f"heroes_sa has no default async driver for {backend!r}; name one in the URL"
+            f" ({backend}+<driver>://...)"
+        )
+    return resolved.set(drivername=f"{backend}+{driver}")
+
+
+def create_async_engine(
+    url: str | URL | None = None, *, sqlite_wal: bool = True, **kwargs: Any
+) -> AsyncEngine:
+    """Create an :class:`~sqlalchemy.ext.asyncio.AsyncEngine` for a heroes_sa database.
+
+    The async twin of :func:`heroes_sa.create_engine`: the URL comes from
+    ``url``, else ``$HEROES_DATABASE_URL``, else ``sqlite:///database.db``,
+    and a plain ``sqlite://`` or ``postgresql://`` URL gets the aiosqlite or
+    asyncpg driver (see :func:`async_url`).  Keyword arguments go to
+    :func:`sqlalchemy.ext.asyncio.create_async_engine` unchanged.
+
+    The guarantees and settings are the sync engine's.  On SQLite: foreign
+    keys enforced, DDL and savepoints inside the enclosing transaction, the
+    ``sqlite_begin`` execution option, and write-ahead logging for a database
+    file unless ``sqlite_wal=False``.  An in-memory URL gives one database
+    shared by the whole engine (aiosqlite's default ``StaticPool``).  On a
+    server, connections are checked before use (``pool_pre_ping``).
+
+    A missing driver raises :class:`ModuleNotFoundError` naming the extra to
+    install (``heroes_sa[async]`` for SQLite, ``heroes_sa[asyncpg]``).
+    """
+    resolved = async_url(url)
+    driver = resolved.get_driver_name()
+    _require("greenlet", _EXTRAS.get(driver, "async"))
+    _require(driver, _EXTRAS.get(driver))
+    from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
+
+    if resolved.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+    engine = sa_create_async_engine(resolved, **kwargs)
+    if engine.dialect.name == "sqlite":
+        install_sqlite_hooks(engine.sync_engine)
+        if sqlite_wal and not is_sqlite_memory(resolved):
+            install_sqlite_wal(engine.sync_engine)
+    return engine
+
+
+def _require(module: str, extra: str | None) -> None:
+    # Checked up front so the error names the extra to install; a driver
+    # heroes_sa does not know about is left to SQLAlchemy to import.
+    if extra is not None and find_spec(module) is None:
+        raise ModuleNotFoundError(
+            f"heroes_sa's async support needs {module}, which is not installed:"
+            f" pip install 'heroes_sa[{extra}]'",
+            name=module,
+        )
+
+
+@asynccontextmanager
+async def _connected(bind: AsyncEngine | AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    if isinstance(bind, AsyncEngine):
+        async with bind.connect() as connection:
+            yield connection
+    else:
+        yield bind
+
+
+async def upgrade_async(bind: AsyncEngine | AsyncConnection, revision: str = "head") -> None:
+    """Migrate the database behind ``bind`` up to ``revision``; see :func:`heroes_sa.upgrade`.
+
+    An AsyncConnection with no transaction begun is migrated in a transaction
+    of its own, committed at the end; one already in a transaction is
+    migrated inside it, and the caller commits.
+    """
+    async with _connected(bind) as connection:
+        await connection.run_sync(upgrade, revision)
+
+
+async def downgrade_async(bind: AsyncEngine | AsyncConnection, revision: str) -> None:
+    """Migrate the database behind ``bind`` down to ``revision``; see :func:`heroes_sa.downgrade`.
+
+    Raises :class:`~heroes_sa.errors.MigrationRefusedError`, with the database
+    unchanged, when the data cannot be carried down.
+    """
+    async with _connected(bind) as connection:
+        await connection.run_sync(downgrade, revision)
+
+
+async def current_revision_async(bind: AsyncEngine | AsyncConnection) -> str | None:
+    """The revision the database is at, or ``None``; see :func:`heroes_sa.current_revision`."""
+    async with _connected(bind) as connection:
+        return await connection.run_sync(current_revision)

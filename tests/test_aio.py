@@ -1,0 +1,267 @@
+"""heroes_sa.aio: the async engine's URL and guarantees, and migrations from async code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import heroes_sa
+from heroes_sa import many_to_many, one_to_many
+from heroes_sa.aio import async_url
+from heroes_sa.engine import URL_ENV_VAR
+from heroes_sa.errors import MigrationRefusedError
+from tests.async_helpers import BACKENDS, capture, fresh_async_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+COUNT_LINKS = sa.select(sa.func.count()).select_from(many_to_many.HeroTeamLink)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite://", "sqlite+aiosqlite://"),
+        ("sqlite:///heroes.db", "sqlite+aiosqlite:///heroes.db"),
+        ("postgresql://hero@db/heroes", "postgresql+asyncpg://hero@db/heroes"),
+        # A URL that names its driver is the caller's choice.
+        ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+        ("postgresql+psycopg://hero@db/heroes", "postgresql+psycopg://hero@db/heroes"),
+    ],
+)
+def test_a_url_without_a_driver_gets_the_async_one(given: str, expected: str) -> None:
+    assert str(async_url(given)) == expected
+
+
+def test_the_environment_names_the_async_database_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(URL_ENV_VAR, "sqlite:///from-env.db")
+    assert str(async_url()) == "sqlite+aiosqlite:///from-env.db"
+
+
+def test_a_backend_with_no_default_async_driver_is_refused() -> None:
+    with pytest.raises(ArgumentError, match=r"no default async driver for 'mysql'"):
+        heroes_sa.create_async_engine("mysql://root@127.0.0.1/test")
+
+
+def test_a_sync_driver_is_refused_by_sqlalchemy() -> None:
+    with pytest.raises(sa.exc.InvalidRequestError, match="'pysqlite' is not async"):
+        heroes_sa.create_async_engine("sqlite+pysqlite://")
+
+
+@pytest.mark.parametrize(
+    ("url", "module", "extra"),
+    [
+        ("sqlite://", "aiosqlite", "async"),
+        ("postgresql://hero@db/heroes", "asyncpg", "asyncpg"),
+        ("sqlite://", "greenlet", "async"),
+        ("postgresql://hero@db/heroes", "greenlet", "asyncpg"),
+    ],
+)
+def test_a_missing_module_names_the_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch, url: str, module: str, extra: str
+) -> None:
+    # None in sys.modules is how Python marks a module as impossible to import.
+    monkeypatch.setitem(sys.modules, module, None)
+    with pytest.raises(ModuleNotFoundError, match=rf"needs {module}.*heroes_sa\[{extra}\]"):
+        heroes_sa.create_async_engine(url)
+
+
+@pytest.mark.asyncio
+async def test_sqlite_async_engine_enforces_foreign_keys() -> None:
+    async with fresh_async_engine("sqlite") as engine, AsyncSession(engine) as session:
+        session.add(many_to_many.HeroTeamLink(team_id=41, hero_id=42))
+        with pytest.raises(IntegrityError, match="FOREIGN KEY constraint failed"):
+            await session.commit()
+        await session.rollback()
+        assert await session.scalar(COUNT_LINKS) == 0
+
+
+@pytest.mark.asyncio
+async def test_sqlite_async_engine_rolls_back_ddl_and_released_savepoints() -> None:
+    """aiosqlite left as it is would commit the CREATE TABLE and the savepoint."""
+    async with fresh_async_engine("sqlite", revision=None) as engine:
+        async with engine.connect() as connection:
+            await connection.begin()
+            await connection.exec_driver_sql("CREATE TABLE scratch (x INTEGER)")
+            await connection.exec_driver_sql("INSERT INTO scratch VALUES (1)")
+            async with connection.begin_nested():
+                await connection.exec_driver_sql("INSERT INTO scratch VALUES (2)")
+            await connection.rollback()
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(lambda c: sa.inspect(c).get_table_names())
+        assert tables == []
+
+
+@pytest.mark.asyncio
+async def test_an_async_database_file_uses_write_ahead_logging(tmp_path: Path) -> None:
+    for name, kwargs, expected in [
+        ("wal.db", {}, "wal"),
+        ("plain.db", {"sqlite_wal": False}, "delete"),
+    ]:
+        engine = heroes_sa.create_async_engine(f"sqlite:///{tmp_path / name}", **kwargs)
+        async with engine.connect() as connection:
+            mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+        await engine.dispose()
+        assert mode == expected
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("mode", "sent"), [("IMMEDIATE", "BEGIN IMMEDIATE"), ("DEFERRED", "BEGIN")]
+)
+async def test_sqlite_begin_execution_option_works_under_asyncio(
+    tmp_path: Path, mode: str, sent: str
+) -> None:
+    engine = heroes_sa.create_async_engine(
+        f"sqlite:///{tmp_path / 'begin.db'}", execution_options={"sqlite_begin": mode}
+    )
+    with capture(engine.sync_engine) as seen:
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+    await engine.dispose()
+    assert seen[0][0] == sent
+
+
+def test_async_server_engines_ping_connections_before_use() -> None:
+    engine = heroes_sa.create_async_engine("postgresql://u:pw@127.0.0.1:1/db")
+    assert engine.sync_engine.pool._pre_ping
+    assert heroes_sa.create_async_engine("sqlite://").sync_engine.pool._pre_ping is False
+
+
+@pytest.mark.asyncio
+async def test_an_in_memory_async_engine_is_one_database_for_every_connection() -> None:
+    async with fresh_async_engine("sqlite", revision=None) as engine:
+        async with engine.begin() as first:
+            await first.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        async with engine.connect() as second:
+            assert (await second.exec_driver_sql("SELECT count(*) FROM t")).scalar() == 0
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_upgrade_and_downgrade_from_async_code(backend: str) -> None:
+    async with fresh_async_engine(backend, revision=None) as engine:
+        assert await heroes_sa.current_revision_async(engine) is None
+        await heroes_sa.upgrade_async(engine, one_to_many.REVISION)
+        assert await heroes_sa.current_revision_async(engine) == one_to_many.REVISION
+        async with AsyncSession(engine) as session:
+            preventers = one_to_many.Team(name="Preventers", headquarters="Sharp Tower")
+            session.add(one_to_many.Hero(name="Rusty-Man", secret_name="Tommy", team=preventers))
+            await session.commit()
+
+        await heroes_sa.upgrade_async(engine)
+        assert await heroes_sa.current_revision_async(engine) == many_to_many.REVISION
+        async with AsyncSession(engine) as session:
+            hero = await session.scalar(sa.select(many_to_many.Hero))
+            assert hero is not None
+            assert [t.name for t in await hero.awaitable_attrs.teams] == ["Preventers"]
+
+        await heroes_sa.downgrade_async(engine, "base")
+        assert await heroes_sa.current_revision_async(engine) is None
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_refused_downgrade_reaches_async_code_and_changes_nothing(backend: str) -> None:
+    async with fresh_async_engine(backend) as engine:
+        async with AsyncSession(engine) as session:
+            session.add(
+                many_to_many.Hero(
+                    name="Deadpond",
+                    secret_name="Dive Wilson",
+                    teams=[
+                        many_to_many.Team(name="Z-Force", headquarters="Bar"),
+                        many_to_many.Team(name="Preventers", headquarters="Sharp Tower"),
+                    ],
+                )
+            )
+            await session.commit()
+        with pytest.raises(MigrationRefusedError, match="Deadpond"):
+            await heroes_sa.downgrade_async(engine, one_to_many.REVISION)
+        assert await heroes_sa.current_revision_async(engine) == many_to_many.REVISION
+        async with AsyncSession(engine) as session:
+            assert await session.scalar(COUNT_LINKS) == 2
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_an_idle_async_connection_is_migrated_and_committed(backend: str) -> None:
+    async with fresh_async_engine(backend, revision=None) as engine:
+        async with engine.connect() as connection:
+            await heroes_sa.upgrade_async(connection, one_to_many.REVISION)
+            assert not connection.in_transaction()
+        assert await heroes_sa.current_revision_async(engine) == one_to_many.REVISION
+
+
+@pytest.mark.asyncio
+async def test_an_async_connection_in_a_transaction_is_migrated_inside_it() -> None:
+    """As with a sync Connection: the caller's transaction, so the caller's rollback.
+
+    PostgreSQL only: on SQLite a migration inside a transaction needs foreign
+    keys off first (tests/test_migrations.py covers that for sync code).
+    """
+    async with fresh_async_engine("postgresql", revision=None) as engine:
+        async with engine.connect() as connection:
+            await connection.begin()
+            await heroes_sa.upgrade_async(connection, one_to_many.REVISION)
+            assert await heroes_sa.current_revision_async(connection) == one_to_many.REVISION
+            await connection.rollback()
+        assert await heroes_sa.current_revision_async(engine) is None
+
+
+def test_alembic_cli_migrates_an_async_url(tmp_path: Path) -> None:
+    database = tmp_path / "async.db"
+    env = {**os.environ, URL_ENV_VAR: f"sqlite+aiosqlite:///{database}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    engine = heroes_sa.create_engine(f"sqlite:///{database}")
+    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    engine.dispose()
+
+
+def test_sync_code_needs_none_of_the_async_packages(tmp_path: Path) -> None:
+    """Without greenlet, aiosqlite, asyncpg and pytest-asyncio, the sync path works."""
+    script = textwrap.dedent(
+        """
+        import sys
+        for name in ("greenlet", "aiosqlite", "asyncpg", "pytest_asyncio"):
+            sys.modules[name] = None  # as if not installed
+        import heroes_sa
+        from heroes_sa.cli import main
+        assert main(["demo", "many-to-many"]) == 0
+        try:
+            heroes_sa.create_async_engine("sqlite://")
+        except ModuleNotFoundError as error:
+            print("async:", error)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Deadpond: Hero(id=1, name='Deadpond', secret_name='Dive Wilson', age=None)"
+    assert lines[-1] == (
+        "async: heroes_sa's async support needs greenlet, which is not installed:"
+        " pip install 'heroes_sa[async]'"
+    )

@@ -1,0 +1,321 @@
+"""The models under AsyncSession: the seed flows' SQL, relationships, and MissingGreenlet.
+
+Each test runs on SQLite (aiosqlite) and, when HEROES_TEST_DATABASE_URL names
+a PostgreSQL server, on PostgreSQL (asyncpg), each time on a new database.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TextIO
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, selectinload
+
+import heroes_sa
+from heroes_sa import many_to_many, one_to_many
+from heroes_sa.cli import main
+from heroes_sa.demo import (
+    many_to_many_flow,
+    many_to_many_flow_async,
+    one_to_many_flow,
+    one_to_many_flow_async,
+)
+from heroes_sa.many_to_many import Hero, HeroTeamLink, Team
+from tests.async_helpers import (
+    BACKENDS,
+    Sent,
+    capture,
+    driver_coroutine_left_unawaited,
+    fresh_async_engine,
+    is_missing_greenlet,
+    selects,
+)
+
+SyncFlow = Callable[[Session, TextIO], None]
+AsyncFlow = Callable[[AsyncSession, TextIO], Awaitable[None]]
+
+FLOWS: dict[str, tuple[str, SyncFlow, AsyncFlow]] = {
+    "one-to-many": (one_to_many.REVISION, one_to_many_flow, one_to_many_flow_async),
+    "many-to-many": (many_to_many.REVISION, many_to_many_flow, many_to_many_flow_async),
+}
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which database the test runs on."""
+    backend: str = request.param
+    return backend
+
+
+@pytest_asyncio.fixture
+async def engine(backend: str) -> AsyncIterator[AsyncEngine]:
+    """A new database at head on ``backend``."""
+    async with fresh_async_engine(backend) as engine:
+        yield engine
+
+
+async def memberships(session: AsyncSession) -> set[tuple[str, str]]:
+    """(hero name, team name) for every link row, straight from the rows."""
+    rows = await session.execute(
+        select(Hero.name, Team.name)
+        .join(HeroTeamLink, HeroTeamLink.hero_id == Hero.id)
+        .join(Team, Team.id == HeroTeamLink.team_id)
+    )
+    return {(hero, team) for hero, team in rows}
+
+
+# --- the seed flows ---------------------------------------------------------
+
+
+async def sync_run(backend: str, name: str) -> tuple[list[Sent], str]:
+    """What the sync flow sends and prints on a new database.
+
+    On SQLite through pysqlite and ``Session``; on PostgreSQL (whose sync
+    driver would write parameters differently) through ``Session`` on the
+    asyncpg connection, which ``AsyncSession.run_sync`` hands to sync code.
+    """
+    revision, flow, _ = FLOWS[name]
+    out = io.StringIO()
+    if backend == "sqlite":
+        engine = heroes_sa.create_engine("sqlite://")
+        heroes_sa.upgrade(engine, revision)
+        with capture(engine) as sent, Session(engine) as session:
+            flow(session, out)
+        engine.dispose()
+        return sent, out.getvalue()
+    async with fresh_async_engine(backend, revision) as async_engine:
+        with capture(async_engine.sync_engine) as sent:
+            async with AsyncSession(async_engine) as async_session:
+                await async_session.run_sync(flow, out)
+        return sent, out.getvalue()
+
+
+async def async_run(backend: str, name: str) -> tuple[list[Sent], str]:
+    """What the async flow sends and prints through ``AsyncSession`` on a new database."""
+    revision, _, flow = FLOWS[name]
+    out = io.StringIO()
+    async with fresh_async_engine(backend, revision) as engine:
+        with capture(engine.sync_engine) as sent:
+            async with AsyncSession(engine) as session:
+                await flow(session, out)
+        return sent, out.getvalue()
+
+
+def rows_unordered(sent: list[Sent]) -> list[Sent]:
+    """``sent`` with the rows of each link-table executemany sorted.
+
+    The unit of work gathers link rows from a set, so their order within the
+    one executemany varies from run to run, even between two sync runs.
+    """
+    return [
+        (sql, sorted(params) if sql.startswith("INSERT INTO heroteamlink") else params, many)
+        for sql, params, many in sent
+    ]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("name", sorted(FLOWS))
+async def test_seed_flow_under_async_session_sends_the_same_sql(backend: str, name: str) -> None:
+    sync_sent, sync_out = await sync_run(backend, name)
+    async_sent, async_out = await async_run(backend, name)
+    assert rows_unordered(async_sent) == rows_unordered(sync_sent)
+    assert async_out == sync_out
+    # Not vacuous: the flows write, commit and load relationships.
+    assert any(sql.startswith("INSERT INTO heroteamlink") for sql, _, _ in sync_sent) == (
+        name == "many-to-many"
+    )
+    assert len(selects(sync_sent)) >= 4
+
+
+def test_demo_async_prints_what_the_sync_demo_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    for name in sorted(FLOWS):
+        assert main(["demo", name]) == 0
+        sync_out = capsys.readouterr().out
+        assert main(["demo", name, "--async"]) == 0
+        captured = capsys.readouterr()
+        assert captured.out == sync_out
+        assert captured.err == ""
+
+
+def test_demo_async_refuses_a_database_that_already_holds_heroes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path}/demo.db"
+    assert main(["demo", "many-to-many", "--db", url, "--async"]) == 0
+    capsys.readouterr()
+    assert main(["demo", "many-to-many", "--db", url, "--async"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "heroes-sa: error: the database already holds 3 heroes; the demo only writes into"
+        " an empty one"
+    )
+
+
+def test_demo_async_names_the_extra_when_the_driver_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "aiosqlite", None)
+    assert main(["demo", "many-to-many", "--async"]) == 1
+    err = capsys.readouterr().err
+    assert "pip install 'heroes_sa[async]'" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+# --- creating through relationship attributes --------------------------------
+
+
+@pytest.mark.asyncio
+async def test_creating_through_relationship_attributes_works_as_in_sync_code(
+    engine: AsyncEngine,
+) -> None:
+    async with AsyncSession(engine) as session:
+        preventers = Team(name="Preventers", headquarters="Sharp Tower")
+        z_force = Team(name="Z-Force", headquarters="Sister Margaret's Bar")
+        session.add(Hero(name="Deadpond", secret_name="Dive Wilson", teams=[z_force, preventers]))
+        # Appending to a collection of a new object needs no load.
+        preventers.heroes.append(Hero(name="Rusty-Man", secret_name="Tommy Sharp", age=48))
+        await session.commit()
+        assert await memberships(session) == {
+            ("Deadpond", "Z-Force"),
+            ("Deadpond", "Preventers"),
+            ("Rusty-Man", "Preventers"),
+        }
+
+        # A persistent team's collection is loaded (awaited) once, then used as in sync code.
+        heroes = await z_force.awaitable_attrs.heroes
+        heroes.append(Hero(name="Spider-Boy", secret_name="Pedro Parqueador"))
+        heroes.remove(next(h for h in heroes if h.name == "Deadpond"))
+        await session.commit()
+        assert await memberships(session) == {
+            ("Deadpond", "Preventers"),
+            ("Rusty-Man", "Preventers"),
+            ("Spider-Boy", "Z-Force"),
+        }
+
+
+@pytest.mark.asyncio
+async def test_one_to_many_relationship_attributes_under_async_session(backend: str) -> None:
+    async with (
+        fresh_async_engine(backend, one_to_many.REVISION) as engine,
+        AsyncSession(engine) as session,
+    ):
+        wakaland = one_to_many.Team(
+            name="Wakaland",
+            headquarters="Wakaland Capital City",
+            heroes=[one_to_many.Hero(name="Black Lion", secret_name="Trevor Challa", age=35)],
+        )
+        spider_boy = one_to_many.Hero(name="Spider-Boy", secret_name="Pedro Parqueador")
+        session.add_all([wakaland, spider_boy])
+        await session.commit()
+        spider_boy.team = wakaland  # a many-to-one: assigned without loading anything
+        await session.commit()
+        rows = await session.execute(
+            select(one_to_many.Hero.name, one_to_many.Team.name).join(one_to_many.Hero.team)
+        )
+        assert set(rows) == {("Black Lion", "Wakaland"), ("Spider-Boy", "Wakaland")}
+
+
+# --- loading relationships: the wrong way and the right ways ----------------
+
+
+async def seed(engine: AsyncEngine) -> None:
+    """Three heroes: Deadpond in two teams, Rusty-Man and Spider-Boy in one."""
+    async with AsyncSession(engine) as session:
+        preventers = Team(name="Preventers", headquarters="Sharp Tower")
+        z_force = Team(name="Z-Force", headquarters="Sister Margaret's Bar")
+        session.add_all(
+            [
+                Hero(name="Deadpond", secret_name="Dive Wilson", teams=[z_force, preventers]),
+                Hero(name="Rusty-Man", secret_name="Tommy Sharp", teams=[preventers]),
+                Hero(name="Spider-Boy", secret_name="Pedro Parqueador", teams=[preventers]),
+            ]
+        )
+        await session.commit()
+
+
+@pytest.mark.asyncio
+async def test_touching_an_unloaded_relationship_raises_missing_greenlet(
+    engine: AsyncEngine,
+) -> None:
+    await seed(engine)
+    async with AsyncSession(engine) as session:
+        hero = await session.scalar(select(Hero).where(Hero.name == "Deadpond"))
+        assert hero is not None
+        with driver_coroutine_left_unawaited():
+            with pytest.raises(SQLAlchemyError) as raised:
+                _ = hero.teams  # a lazy load: blocking IO, which asyncio cannot do
+            assert is_missing_greenlet(raised.value), repr(raised.value)
+            assert raised.value.code == "xd2s", "SQLAlchemy's documented error page"
+            del raised
+
+        # Nothing was loaded, and the session goes on working.
+        assert "teams" not in hero.__dict__
+        assert await session.scalar(select(func.count()).select_from(Hero)) == 3
+        teams = await hero.awaitable_attrs.teams
+        assert sorted(t.name for t in teams) == ["Preventers", "Z-Force"]
+        hero.age = 30
+        await session.commit()
+        assert await session.scalar(select(Hero.age).where(Hero.name == "Deadpond")) == 30
+
+
+@pytest.mark.asyncio
+async def test_awaitable_attrs_loads_a_relationship_once(engine: AsyncEngine) -> None:
+    await seed(engine)
+    async with AsyncSession(engine) as session:
+        hero = await session.scalar(select(Hero).where(Hero.name == "Rusty-Man"))
+        assert hero is not None
+        with capture(engine.sync_engine) as sent:
+            teams = await hero.awaitable_attrs.teams
+        assert [t.name for t in teams] == ["Preventers"]
+        (load,) = sent
+        assert "FROM team, heroteamlink" in load[0]
+        with capture(engine.sync_engine) as sent:
+            assert await hero.awaitable_attrs.teams is teams
+            assert hero.teams is teams, "once loaded, plain access needs no await"
+        assert sent == []
+
+
+@pytest.mark.asyncio
+async def test_selectinload_loads_every_heroes_teams_in_one_more_query(
+    engine: AsyncEngine,
+) -> None:
+    await seed(engine)
+    async with AsyncSession(engine) as session:
+        with capture(engine.sync_engine) as sent:
+            heroes = (
+                await session.scalars(
+                    select(Hero).options(selectinload(Hero.teams)).order_by(Hero.name)
+                )
+            ).all()
+        assert len(selects(sent)) == 2, "the heroes, then every hero's teams at once"
+        with capture(engine.sync_engine) as sent:
+            teams = {h.name: sorted(t.name for t in h.teams) for h in heroes}
+        assert sent == [], "no lazy load left to fail"
+        assert teams == {
+            "Deadpond": ["Preventers", "Z-Force"],
+            "Rusty-Man": ["Preventers"],
+            "Spider-Boy": ["Preventers"],
+        }
+
+
+@pytest.mark.asyncio
+async def test_without_expire_on_commit_objects_stay_readable_after_commit(
+    engine: AsyncEngine,
+) -> None:
+    new_session = async_sessionmaker(engine, expire_on_commit=False)
+    async with new_session() as session:
+        team = Team(name="Preventers", headquarters="Sharp Tower")
+        hero = Hero(name="Rusty-Man", secret_name="Tommy Sharp", teams=[team])
+        session.add(hero)
+        await session.commit()
+        with capture(engine.sync_engine) as sent:
+            assert hero.name == "Rusty-Man"
+            assert hero.teams == [team]
+        assert sent == []

@@ -1,0 +1,140 @@
+"""heroes_sa.create_engine: where the URL comes from and what SQLite guarantees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import heroes_sa
+from heroes_sa import many_to_many
+from heroes_sa.engine import DEFAULT_URL, URL_ENV_VAR, resolve_url
+
+
+def test_url_argument_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(URL_ENV_VAR, "sqlite:///from-env.db")
+    assert str(resolve_url("sqlite:///arg.db")) == "sqlite:///arg.db"
+    assert str(resolve_url()) == "sqlite:///from-env.db"
+    monkeypatch.delenv(URL_ENV_VAR)
+    assert str(resolve_url()) == DEFAULT_URL
+
+
+def test_default_engine_uses_database_db_in_the_working_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(URL_ENV_VAR, raising=False)
+    monkeypatch.chdir(tmp_path)
+    engine = heroes_sa.create_engine()
+    heroes_sa.upgrade(engine)
+    engine.dispose()
+    assert (tmp_path / "database.db").is_file()
+
+
+def test_in_memory_engine_is_one_database_for_every_connection() -> None:
+    engine = heroes_sa.create_engine("sqlite://")
+    with engine.begin() as first:
+        first.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    with engine.connect() as second:
+        assert second.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+
+
+def test_every_sqlite_connection_enforces_foreign_keys(tmp_path: Path) -> None:
+    engine = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'fk.db'}", pool_size=2)
+    heroes_sa.upgrade(engine)
+    with engine.connect() as a, engine.connect() as b:
+        for connection in (a, b):
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_ddl_is_rolled_back_with_its_transaction() -> None:
+    engine = heroes_sa.create_engine("sqlite://")
+    with engine.connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        connection.rollback()
+        assert sa.inspect(connection).get_table_names() == []
+
+
+def test_savepoint_rollback_keeps_the_outer_transaction(heroes_engine: sa.Engine) -> None:
+    """Savepoints really nest: what the driver does on its own they would not."""
+    with heroes_engine.connect() as connection:
+        outer = connection.begin()
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+        session.add(many_to_many.Team(name="Kept", headquarters="H"))
+        session.commit()  # releases a savepoint, outer transaction still open
+        session.add(many_to_many.Team(name="Dropped", headquarters="H"))
+        session.flush()
+        session.rollback()
+        names = session.scalars(sa.select(many_to_many.Team.name)).all()
+        session.close()
+        outer.rollback()
+    assert names == ["Kept"]
+    with heroes_engine.connect() as connection:
+        count = connection.scalar(sa.select(sa.func.count()).select_from(many_to_many.Team))
+    assert count == 0, "the outer rollback takes the released savepoint with it"
+
+
+def test_session_stays_usable_after_an_integrity_error(heroes_session: Session) -> None:
+    heroes_session.add(many_to_many.HeroTeamLink(team_id=41, hero_id=42))
+    with pytest.raises(IntegrityError, match=r"(?i)foreign key"):
+        heroes_session.commit()
+    heroes_session.rollback()
+    heroes_session.add(many_to_many.Team(name="After", headquarters="H"))
+    heroes_session.commit()
+    assert heroes_session.scalars(sa.select(many_to_many.Team.name)).all() == ["After"]
+    assert heroes_session.scalars(sa.select(many_to_many.HeroTeamLink)).all() == []
+
+
+def test_create_engine_passes_keyword_arguments_through() -> None:
+    engine = heroes_sa.create_engine("sqlite://", echo=True)
+    assert engine.echo is True
+
+
+def test_a_database_file_uses_write_ahead_logging(tmp_path: Path) -> None:
+    engine = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    engine.dispose()
+    plain = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'rollback.db'}", sqlite_wal=False)
+    with plain.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+    plain.dispose()
+
+
+@pytest.mark.parametrize(
+    ("mode", "sent"), [("IMMEDIATE", "BEGIN IMMEDIATE"), ("DEFERRED", "BEGIN")]
+)
+def test_sqlite_begin_execution_option_picks_the_begin_statement(
+    tmp_path: Path, mode: str, sent: str
+) -> None:
+    engine = heroes_sa.create_engine(
+        f"sqlite:///{tmp_path / 'begin.db'}", execution_options={"sqlite_begin": mode}
+    )
+    seen: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("SELECT 1")
+    assert seen[0] == sent
+    engine.dispose()
+
+
+def test_an_unknown_sqlite_begin_mode_is_named() -> None:
+    engine = heroes_sa.create_engine("sqlite://", execution_options={"sqlite_begin": "LATER"})
+    with (
+        pytest.raises(
+            ValueError,
+            match="sqlite_begin must be one of DEFERRED, IMMEDIATE, EXCLUSIVE; got 'LATER'",
+        ),
+        engine.begin(),
+    ):
+        pass
+
+
+def test_server_engines_ping_connections_before_use() -> None:
+    pytest.importorskip("psycopg", reason="needs the postgres extra")
+    engine = heroes_sa.create_engine("postgresql+psycopg://u:pw@127.0.0.1:1/db")
+    assert engine.pool._pre_ping
+    assert "pw" not in repr(engine)
+    assert heroes_sa.create_engine("sqlite://").pool._pre_ping is False
