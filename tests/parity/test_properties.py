@@ -34,12 +34,13 @@ adjusted in exactly those two ways (foreign keys on, identity equality),
 which must agree with heroes_sa on every step, without exception.
 
 ``HYPOTHESIS_PROFILE=thorough`` runs many more and longer sequences (see
-tests/parity/conftest.py); ``--hypothesis-show-statistics`` shows how the
-steps turned out.
+PROFILE below); ``--hypothesis-show-statistics`` shows how the steps turned
+out.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ import pytest
 pytest.importorskip("sqlmodel", reason="the parity suite needs the 'parity' extra")
 pytest.importorskip("hypothesis", reason="the parity suite needs the 'parity' extra")
 
-from hypothesis import event, given, note, settings
+from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import DBAPIError
@@ -65,6 +66,26 @@ from tests.parity.harness import (
     sqlmodel_side,
     table_rows,
 )
+
+# --- how much to try ----------------------------------------------------------
+
+#: Selects the profile below: ``ci`` (the default) or ``thorough``.
+PROFILE_ENV_VAR = "HYPOTHESIS_PROFILE"
+
+for _name, _examples, _steps in (("ci", 200, 30), ("thorough", 3000, 60)):
+    # Sequences per revision, and the most operations in one sequence.
+    settings.register_profile(
+        _name,
+        max_examples=_examples,
+        stateful_step_count=_steps,
+        deadline=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+#: Applied to this module's test only, so other hypothesis tests keep theirs.
+PROFILE = settings.get_profile(os.environ.get(PROFILE_ENV_VAR, "ci"))
+
 
 # --- the operations ---------------------------------------------------------
 # Objects are named by index into the objects still usable on that side (see
@@ -421,14 +442,16 @@ def run(ops: list[Operation], databases: Databases) -> None:
             comparing_plain = False
 
 
+@pytest.mark.backends("sqlite", reason="the property test compares in-memory SQLite databases")
 @pytest.mark.parametrize("revision", REVISIONS)
+@settings(PROFILE)
 @given(data=st.data())
 def test_random_operations_leave_the_same_database(
     revision: str, databases: dict[str, Databases], data: st.DataObject
 ) -> None:
     # Length first, so that long sequences are drawn as often as short ones
     # (a plain st.lists averages about five items) and still shrink.
-    length = data.draw(st.integers(0, settings().stateful_step_count), label="length")
+    length = data.draw(st.integers(0, PROFILE.stateful_step_count), label="length")
     ops = data.draw(st.lists(OPERATIONS, min_size=length, max_size=length), label="operations")
     event(f"sequence of {len(ops) // 10 * 10}-{len(ops) // 10 * 10 + 9} operations")
     run(ops, databases[revision])

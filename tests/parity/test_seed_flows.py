@@ -111,6 +111,7 @@ def test_every_transaction_sends_the_same_statements_and_parameters(
         assert any(s.verb in {"INSERT", "UPDATE"} for s in transaction.statements)
 
 
+@pytest.mark.backends("sqlite", reason="BEGIN is sent by heroes_sa's SQLite hook only")
 def test_sqlmodel_sends_no_begin_of_its_own_on_sqlite(runs: tuple[Run, Run]) -> None:
     """The one statement heroes_sa adds: ``BEGIN`` (stripped and checked by run_flow).
 
@@ -121,8 +122,6 @@ def test_sqlmodel_sends_no_begin_of_its_own_on_sqlite(runs: tuple[Run, Run]) -> 
     SQLAlchemy thinks it is in.
     """
     _heroes, sqlmodel = runs
-    if sqlmodel.engine.dialect.name != "sqlite":
-        pytest.skip("BEGIN is sent by heroes_sa's SQLite hook only")
     sent = [s.sql for t in sqlmodel.transactions for s in t.statements]
     assert "BEGIN" not in sent
     assert sent, "SQLModel's side sent something"
