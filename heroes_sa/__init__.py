@@ -4,7 +4,8 @@ The models live in one module per schema revision (:mod:`heroes_sa.one_to_many`,
 :mod:`heroes_sa.many_to_many`); the schema belongs to the Alembic history that
 :func:`upgrade` runs.  The package root exports the public API only; the
 asyncio twins (:func:`create_async_engine`, :func:`upgrade_async`...) come
-from :mod:`heroes_sa.aio`.
+from :mod:`heroes_sa.aio`, and the fast path for large loads is
+:func:`heroes_sa.bulk.bulk_create`.
 """
 
 from heroes_sa.aio import (
@@ -17,6 +18,7 @@ from heroes_sa.engine import create_engine
 from heroes_sa.errors import (
     DatabaseNotEmptyError,
     HeroesError,
+    InvalidValueError,
     MigrationError,
     MigrationRefusedError,
     WrongRevisionError,
@@ -26,6 +28,7 @@ from heroes_sa.migration import current_revision, downgrade, head_revision, upgr
 __all__ = [
     "DatabaseNotEmptyError",
     "HeroesError",
+    "InvalidValueError",
     "MigrationError",
     "MigrationRefusedError",
     "WrongRevisionError",

@@ -1,11 +1,13 @@
-"""The many-to-many schema (revision ``0002_many_to_many``, head).
+"""The many-to-many schema (revision ``0003_link_hero_id_index``, head).
 
 A hero belongs to any number of teams through the ``heroteamlink`` table,
 whose two foreign keys together form its primary key.  ``Hero.teams`` and
 ``Team.heroes`` are the two ends of one relationship through ``secondary=``,
 kept in step by ``back_populates``.  Tables, columns, types, keys and index
 names are those SQLModel's ``create_all`` builds for the tutorial's
-many-to-many models.
+many-to-many models (revision ``0002_many_to_many``), plus one index SQLModel
+lacks: ``ix_heroteamlink_hero_id`` (revision ``0003_link_hero_id_index``),
+without which loading a hero's teams scans the whole link table.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from heroes_sa import validation
 from heroes_sa.base import TYPE_ANNOTATION_MAP, AsyncAttrs, ReprMixin, new_metadata
 
 #: The Alembic revision whose schema these models describe (the head).
-REVISION: Final = "0002_many_to_many"
+REVISION: Final = "0003_link_hero_id_index"
 
 
 class Base(ReprMixin, AsyncAttrs, DeclarativeBase):
@@ -49,7 +51,9 @@ class HeroTeamLink(Base):
     __tablename__ = "heroteamlink"
 
     team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), primary_key=True)
-    hero_id: Mapped[int] = mapped_column(ForeignKey("hero.id"), primary_key=True)
+    # The primary key (team_id, hero_id) finds a team's heroes; this index
+    # finds a hero's teams, which Hero.teams loads (revision 0003).
+    hero_id: Mapped[int] = mapped_column(ForeignKey("hero.id"), primary_key=True, index=True)
 
 
 class Team(Base):

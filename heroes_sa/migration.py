@@ -23,7 +23,8 @@ from typing import Final
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine
 
 from heroes_sa.engine import has_sqlite_hooks
@@ -116,6 +117,46 @@ def current_revision(bind: Engine | Connection) -> str | None:
         finally:
             if not was_in_transaction:
                 connection.rollback()
+
+
+def scripts_to_undo(script: ScriptDirectory, current: str | None, destination: str) -> list[Script]:
+    """The revisions a move from ``current`` to ``destination`` would undo, newest first.
+
+    Empty when the move is not a downgrade.  ``destination`` is what the
+    command was given: a revision id (or a unique prefix of one), ``base``, or
+    ``-N`` relative to ``current``.  The history is linear (one head), which
+    the tests hold it to.
+    """
+    history = [sc.revision for sc in script.walk_revisions()]  # newest first
+    if current not in history:
+        return []  # nothing to undo, or a revision alembic will report itself
+    position = history.index(current)
+    if destination == "base":
+        target = len(history)
+    elif destination.startswith("-") and destination[1:].isdigit():
+        target = position + int(destination[1:])
+    else:
+        try:
+            found = script.get_revision(destination)
+        except CommandError:
+            return []  # "+1", "heads", a typo: not a downgrade we can read; alembic decides
+        target = history.index(found.revision) if found is not None else len(history)
+    return [script.get_revision(rev) for rev in history[position:target]]
+
+
+def check_downgrade_path(connection: Connection, script: ScriptDirectory, destination: str) -> None:
+    """Run the data checks of every revision a downgrade will undo, before any of it.
+
+    A revision that may refuse to go down defines ``check_downgrade(bind)``
+    beside ``downgrade()``.  Running all of them first means a refusal leaves
+    the database untouched even where DDL commits at once (MariaDB), however
+    many revisions the downgrade crosses.
+    """
+    current = MigrationContext.configure(connection).get_current_revision()
+    for sc in scripts_to_undo(script, current, destination):
+        check = getattr(sc.module, "check_downgrade", None)
+        if check is not None:
+            check(connection)
 
 
 def _sqlite_pragma(connection: Connection, statement: str) -> None:

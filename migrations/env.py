@@ -15,13 +15,18 @@ import os
 from logging.config import fileConfig
 
 from alembic import context
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 
 from heroes_sa import many_to_many
 from heroes_sa.aio import create_async_engine
 from heroes_sa.engine import URL_ENV_VAR, create_engine, resolve_url
-from heroes_sa.migration import CONNECTION_ATTRIBUTE, migration_transaction
+from heroes_sa.migration import (
+    CONNECTION_ATTRIBUTE,
+    check_downgrade_path,
+    migration_transaction,
+)
 
 config = context.config
 
@@ -60,6 +65,10 @@ def run_on(connection: Connection) -> None:
             render_as_batch=True,
             compare_type=True,
         )
+        # Alembic reports "base" as None; a stamp's destinations come as a tuple.
+        destination = context.get_revision_argument() or "base"
+        if isinstance(destination, str):
+            check_downgrade_path(connection, ScriptDirectory.from_config(config), destination)
         with context.begin_transaction():
             context.run_migrations()
 

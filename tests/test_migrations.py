@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session
 import heroes_sa
 from heroes_sa import many_to_many, one_to_many
 from heroes_sa.errors import MigrationError, MigrationRefusedError
-from heroes_sa.migration import alembic_config, check_foreign_keys, foreign_key_violations
+from heroes_sa.migration import (
+    alembic_config,
+    check_foreign_keys,
+    foreign_key_violations,
+    scripts_to_undo,
+)
 from tests.migration_helpers import (
     execute_unchecked,
     rows,
@@ -27,7 +32,9 @@ from tests.migration_helpers import (
     set_foreign_keys,
 )
 
-REVISIONS = [one_to_many.REVISION, many_to_many.REVISION]
+REVISIONS = [one_to_many.REVISION, "0002_many_to_many", many_to_many.REVISION]
+# The revisions that have a models module (0002's schema is the head's without
+# the index 0003 adds).
 MODELS = {
     one_to_many.REVISION: one_to_many.Base.metadata,
     many_to_many.REVISION: many_to_many.Base.metadata,
@@ -90,7 +97,7 @@ def test_upgrade_and_downgrade_through_every_revision(engine: Engine) -> None:
     }
 
 
-@pytest.mark.parametrize("revision", REVISIONS)
+@pytest.mark.parametrize("revision", MODELS)
 def test_each_revision_matches_its_models(engine: Engine, revision: str) -> None:
     """Autogenerate finds nothing to change: models and migrations agree."""
     heroes_sa.upgrade(engine, revision)
@@ -327,3 +334,73 @@ def test_offline_sql_for_the_data_moving_revision_is_refused(
 
 def test_head_revision_is_the_many_to_many_models() -> None:
     assert heroes_sa.head_revision() == many_to_many.REVISION
+
+
+def test_revision_0003_only_indexes_the_link_tables_hero_id(engine: Engine) -> None:
+    """The index that keeps loading a hero's teams from scanning every link row."""
+    heroes_sa.upgrade(engine, "0002_many_to_many")
+    before = schema_snapshot(engine)
+    heroes_sa.upgrade(engine)
+    after = schema_snapshot(engine)
+
+    def indexes(snapshot: dict[str, Any]) -> list[tuple[str, list[str], bool]]:
+        return [
+            (i["name"], i["column_names"], bool(i["unique"]))
+            for i in snapshot["heroteamlink"]["indexes"]
+        ]
+
+    # InnoDB gives every foreign key an index of its own, named after the key,
+    # unless another index serves it; 0003's index takes over that role there.
+    own = [("fk_heroteamlink_hero_id_hero", ["hero_id"], False)]
+    expected_before = own if engine.dialect.name == "mysql" else []
+    assert indexes(before) == expected_before
+    assert indexes(after) == [("ix_heroteamlink_hero_id", ["hero_id"], False)]
+    for snapshot in (before, after):
+        del snapshot["heroteamlink"]["indexes"]
+        del snapshot["alembic_version"]
+    assert after == before
+    heroes_sa.downgrade(engine, "0002_many_to_many")
+    assert indexes(schema_snapshot(engine)) == expected_before
+
+
+@pytest.mark.parametrize(
+    ("current", "destination", "undone"),
+    [
+        (many_to_many.REVISION, "base", [many_to_many.REVISION, "0002_many_to_many", REVISIONS[0]]),
+        (many_to_many.REVISION, REVISIONS[0], [many_to_many.REVISION, "0002_many_to_many"]),
+        (many_to_many.REVISION, "-1", [many_to_many.REVISION]),
+        (many_to_many.REVISION, "-2", [many_to_many.REVISION, "0002_many_to_many"]),
+        ("0002_many_to_many", "0002", []),
+        (REVISIONS[0], "head", []),
+        (REVISIONS[0], "+1", []),
+        (None, "base", []),
+    ],
+)
+def test_the_revisions_a_downgrade_undoes(
+    current: str | None, destination: str, undone: list[str]
+) -> None:
+    script = ScriptDirectory.from_config(alembic_config())
+    assert [s.revision for s in scripts_to_undo(script, current, destination)] == undone
+
+
+def test_a_downgrade_across_several_revisions_checks_the_data_before_any_step(
+    engine: Engine,
+) -> None:
+    """On MariaDB each step's DDL commits at once: a refusal must come first."""
+    heroes_sa.upgrade(engine, one_to_many.REVISION)
+    seed_one_to_many(engine)
+    heroes_sa.upgrade(engine)
+    with Session(engine) as session:
+        deadpond = session.scalars(sa.select(many_to_many.Hero).filter_by(name="Deadpond")).one()
+        deadpond.teams.append(
+            session.scalars(sa.select(many_to_many.Team).filter_by(name="Preventers")).one()
+        )
+        session.commit()
+    before = schema_snapshot(engine)
+    for destination in ("base", one_to_many.REVISION, "-2"):
+        with pytest.raises(MigrationRefusedError, match="'Deadpond'"):
+            heroes_sa.downgrade(engine, destination)
+        assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+        assert schema_snapshot(engine) == before
+    heroes_sa.downgrade(engine, "-1")  # not crossing 0002: allowed
+    assert heroes_sa.current_revision(engine) == "0002_many_to_many"

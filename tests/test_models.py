@@ -22,11 +22,16 @@ def test_the_two_revisions_keep_separate_metadata() -> None:
     assert "team_id" not in many_to_many.Hero.__table__.c
 
 
-@pytest.mark.parametrize("module", [one_to_many, many_to_many])
-def test_index_names_match_sqlmodel(module: ModuleType) -> None:
+@pytest.mark.parametrize(
+    ("module", "extra"),
+    # Deliberately beyond SQLModel: revision 0003 indexes heroteamlink.hero_id,
+    # which the link table's (team_id, hero_id) key cannot serve (docs/PARITY.md).
+    [(one_to_many, set()), (many_to_many, {"ix_heroteamlink_hero_id"})],
+)
+def test_index_names_match_sqlmodel(module: ModuleType, extra: set[str]) -> None:
     base = module.Base
     names = {index.name for table in base.metadata.tables.values() for index in table.indexes}
-    assert names == {"ix_hero_name", "ix_hero_age", "ix_team_name"}
+    assert names == {"ix_hero_name", "ix_hero_age", "ix_team_name"} | extra
 
 
 def test_link_table_primary_key_is_its_two_foreign_keys() -> None:

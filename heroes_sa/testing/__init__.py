@@ -25,6 +25,8 @@ Installing heroes_sa makes these available in any test suite:
 
 :func:`~heroes_sa.testing.databases.scratch_database` gives tests of their
 own migrations an empty database on the same backend.
+:func:`rolled_back_session` is ``heroes_session``'s recipe as a context
+manager, for code that does not run under pytest fixtures.
 
 Every fixture is small and may be overridden in a ``conftest.py``.
 """
@@ -36,6 +38,7 @@ from heroes_sa.testing.fixtures import (
     heroes_engine_factory,
     heroes_revision,
     heroes_session,
+    rolled_back_session,
 )
 from heroes_sa.testing.hooks import pytest_addoption, pytest_configure, pytest_report_header
 
@@ -48,5 +51,6 @@ __all__ = [
     "pytest_addoption",
     "pytest_configure",
     "pytest_report_header",
+    "rolled_back_session",
     "scratch_database",
 ]

@@ -110,9 +110,13 @@ def upgrade() -> None:
         batch.drop_column("team_id")
 
 
-def downgrade() -> None:
-    """Put each hero's one team back into hero.team_id and drop heroteamlink."""
-    bind = _live_bind()
+def check_downgrade(bind: sa.Connection) -> None:
+    """Refuse, naming them, heroes that hero.team_id could not hold.
+
+    env.py calls this before the first step of any downgrade that will undo
+    this revision, so a refusal comes before any DDL even when the downgrade
+    starts from a later revision (MariaDB commits DDL as it goes).
+    """
     count = sa.func.count(link.c.team_id)
     crowded = bind.execute(
         sa.select(hero.c.id, hero.c.name, count)
@@ -127,6 +131,10 @@ def downgrade() -> None:
             f" and these heroes are in more: {_describe(crowded, '{} teams')}"
         )
 
+
+def downgrade() -> None:
+    """Put each hero's one team back into hero.team_id and drop heroteamlink."""
+    check_downgrade(_live_bind())
     with op.batch_alter_table("hero") as batch:
         batch.add_column(sa.Column("team_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(op.f(HERO_TEAM_FK), "team", ["team_id"], ["id"])
