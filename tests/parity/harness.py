@@ -1,7 +1,8 @@
 """Running the same steps on heroes_sa and on SQLModel, and comparing what each did.
 
-A :class:`Side` is one implementation at one revision: its models module, its
-metadata, how it makes engines and sessions.  :class:`TransactionLog` records
+A :class:`Side` is one implementation of one shape of the tutorial's schema
+(``one_to_many`` or ``many_to_many``): its models module, the revision its
+database is built at, how it makes engines and sessions.  :class:`TransactionLog` records
 the SQL an engine sends, cut into transactions by SQLAlchemy's own ``begin`` /
 ``commit`` / ``rollback`` connection events.  :func:`canonical` turns one
 transaction into what the two sides must agree on, leaving out only what the
@@ -30,15 +31,20 @@ from heroes_sa import many_to_many, one_to_many
 from tests.parity import sqlmodel_many_to_many, sqlmodel_one_to_many
 from tests.sql_log import Statement
 
-REVISIONS: Final = (one_to_many.REVISION, many_to_many.REVISION)
+#: The tutorial's two pages: one team per hero, then any number.
+SHAPES: Final = ("one_to_many", "many_to_many")
 
+#: heroes_sa's models of each shape; their REVISION is the one they describe
+#: (for many_to_many the head, which adds an index to the tutorial's schema).
 HEROES_MODELS: Final[Mapping[str, ModuleType]] = {
-    one_to_many.REVISION: one_to_many,
-    many_to_many.REVISION: many_to_many,
+    "one_to_many": one_to_many,
+    "many_to_many": many_to_many,
 }
+#: SQLModel's classes of each shape; their REVISION is the heroes_sa revision
+#: whose schema is the tutorial's.
 SQLMODEL_MODELS: Final[Mapping[str, ModuleType]] = {
-    sqlmodel_one_to_many.REVISION: sqlmodel_one_to_many,
-    sqlmodel_many_to_many.REVISION: sqlmodel_many_to_many,
+    "one_to_many": sqlmodel_one_to_many,
+    "many_to_many": sqlmodel_many_to_many,
 }
 
 
@@ -47,9 +53,11 @@ SQLMODEL_MODELS: Final[Mapping[str, ModuleType]] = {
 
 @dataclass(frozen=True)
 class Side:
-    """One implementation at one revision, able to make a database and sessions."""
+    """One implementation of one shape, able to make a database and sessions."""
 
     name: str
+    shape: str
+    #: The revision of heroes_sa's history the database is built at.
     revision: str
     models: ModuleType
     metadata: MetaData
@@ -61,7 +69,7 @@ class Side:
     snapshot_session_class: type[Session]
 
     def new_database(self, url: str | URL = "sqlite://") -> Engine:
-        """An engine on ``url`` with this revision's schema made the side's way."""
+        """An engine on ``url`` with this side's schema, made the side's way."""
         engine = self.create_engine(url)
         self.prepare(engine)
         return engine
@@ -95,36 +103,43 @@ class SQLModelSnapshotSession(SnapshotMixin, sqlmodel.Session):
     """SQLModel's side: SQLModel's Session, as the tutorial uses it."""
 
 
-def heroes_side(revision: str) -> Side:
-    """heroes_sa at ``revision``: its engine, schema by its Alembic migrations."""
+def heroes_side(shape: str, revision: str | None = None) -> Side:
+    """heroes_sa's ``shape``: its engine, the schema by its Alembic migrations.
+
+    Migrated to ``revision``, by default the one the models describe.
+    """
+    models = HEROES_MODELS[shape]
+    target: str = revision or models.REVISION
     return Side(
         name="heroes_sa",
-        revision=revision,
-        models=HEROES_MODELS[revision],
-        metadata=HEROES_MODELS[revision].Base.metadata,
+        shape=shape,
+        revision=target,
+        models=models,
+        metadata=models.Base.metadata,
         create_engine=heroes_sa.create_engine,
-        prepare=lambda engine: heroes_sa.upgrade(engine, revision),
+        prepare=lambda engine: heroes_sa.upgrade(engine, target),
         session_class=Session,
         snapshot_session_class=HeroesSnapshotSession,
     )
 
 
-def sqlmodel_side(revision: str, *, adjusted: bool = False) -> Side:
-    """SQLModel at ``revision``: its ``create_engine`` and ``create_all``, as the tutorial.
+def sqlmodel_side(shape: str, *, adjusted: bool = False) -> Side:
+    """SQLModel's ``shape``: its ``create_engine`` and ``create_all``, as the tutorial.
 
     ``adjusted`` gives SQLModel the two behaviours in which heroes_sa
     deliberately differs from it beyond SQLite's transactions, and nothing
     else: its SQLite connections enforce foreign keys, and its instances
     compare by identity (:class:`~tests.parity.sqlmodel_base.IdentityEquality`).
     """
-    models = adjusted_models(revision) if adjusted else SQLMODEL_MODELS[revision]
+    models = adjusted_models(shape) if adjusted else SQLMODEL_MODELS[shape]
     metadata: MetaData = models.metadata
     create_engine: Callable[[str | URL], Engine] = sqlmodel.create_engine
     if adjusted:
         create_engine = sqlmodel_engine_enforcing_foreign_keys
     return Side(
         name="sqlmodel, adjusted" if adjusted else "sqlmodel",
-        revision=revision,
+        shape=shape,
+        revision=models.REVISION,
         models=models,
         metadata=metadata,
         create_engine=create_engine,
@@ -135,9 +150,9 @@ def sqlmodel_side(revision: str, *, adjusted: bool = False) -> Side:
 
 
 @cache
-def adjusted_models(revision: str) -> ModuleType:
-    """The SQLModel classes of ``revision`` with identity equality, defined once."""
-    define: Callable[..., ModuleType] = SQLMODEL_MODELS[revision].define
+def adjusted_models(shape: str) -> ModuleType:
+    """The SQLModel classes of ``shape`` with identity equality, defined once."""
+    define: Callable[..., ModuleType] = SQLMODEL_MODELS[shape].define
     return define(identity_equality=True)
 
 
@@ -162,7 +177,7 @@ def open_session(side: Side, engine: Engine) -> Session:
     session.snapshots = []
     # The heroes_sa tables are the yardstick on both sides: the schema tests
     # prove SQLModel's create_all makes exactly these.
-    session.snapshot_metadata = HEROES_MODELS[side.revision].Base.metadata
+    session.snapshot_metadata = HEROES_MODELS[side.shape].Base.metadata
     return session
 
 

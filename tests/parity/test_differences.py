@@ -26,7 +26,7 @@ from heroes_sa import many_to_many, one_to_many
 from tests.parity.conftest import DatabaseFactory
 from tests.parity.harness import Side, heroes_side, open_session, sqlmodel_side, table_rows
 
-HEAD = many_to_many.REVISION
+HEAD = "many_to_many"
 
 
 def on_both(new_database: DatabaseFactory) -> list[tuple[Side, Engine]]:
@@ -37,7 +37,7 @@ def on_both(new_database: DatabaseFactory) -> list[tuple[Side, Engine]]:
 
 
 def rows(session: Session, models: ModuleType = many_to_many) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table of ``models``' revision, read through ``session``."""
+    """Every table of ``models``' schema, read through ``session``."""
     return table_rows(session, models.Base.metadata)
 
 
@@ -148,7 +148,7 @@ def test_expired_heroes_are_not_equal_to_each_other(new_database: DatabaseFactor
     step when ``hero.team`` changes: the wrong hero leaves the team, and the
     flush writes what the objects no longer say.
     """
-    one_to_many_sides = (heroes_side(one_to_many.REVISION), sqlmodel_side(one_to_many.REVISION))
+    one_to_many_sides = (heroes_side("one_to_many"), sqlmodel_side("one_to_many"))
     team_ids = {}
     for side in one_to_many_sides:
         engine = new_database(side.new_database)

@@ -57,10 +57,9 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from heroes_sa import many_to_many
 from tests.parity.harness import (
     HEROES_MODELS,
-    REVISIONS,
+    SHAPES,
     Side,
     heroes_side,
     sqlmodel_side,
@@ -73,7 +72,7 @@ from tests.parity.harness import (
 PROFILE_ENV_VAR = "HYPOTHESIS_PROFILE"
 
 for _name, _examples, _steps in (("ci", 200, 30), ("thorough", 3000, 60)):
-    # Sequences per revision, and the most operations in one sequence.
+    # Sequences per shape, and the most operations in one sequence.
     settings.register_profile(
         _name,
         max_examples=_examples,
@@ -213,7 +212,7 @@ class World:
 
     @property
     def many(self) -> bool:
-        return self.side.revision == many_to_many.REVISION
+        return self.side.shape == "many_to_many"
 
     def usable(self, obj: Any) -> bool:
         """In the session (pending or persistent) and not marked for deletion.
@@ -338,7 +337,7 @@ class World:
     def rows(self) -> dict[str, list[tuple[Any, ...]]]:
         """The database as this session's transaction sees it, pending changes not flushed."""
         with self.session.no_autoflush:
-            return table_rows(self.session, HEROES_MODELS[self.side.revision].Base.metadata)
+            return table_rows(self.session, HEROES_MODELS[self.side.shape].Base.metadata)
 
 
 # --- the test -----------------------------------------------------------------
@@ -346,9 +345,9 @@ class World:
 
 @dataclass(frozen=True)
 class Databases:
-    """One revision's three in-memory databases, built once for all examples."""
+    """One shape's three in-memory databases, built once for all examples."""
 
-    revision: str
+    shape: str
     heroes: tuple[Side, Engine]
     sqlmodel: tuple[Side, Engine]
     sqlmodel_adjusted: tuple[Side, Engine]
@@ -359,29 +358,25 @@ class Databases:
 
 @pytest.fixture(scope="module")
 def databases() -> Iterator[dict[str, Databases]]:
-    """Per revision: heroes_sa's database, SQLModel's, and adjusted SQLModel's.
+    """Per shape: heroes_sa's database, SQLModel's, and adjusted SQLModel's.
 
     Emptied between examples rather than rebuilt: a migration costs far more
     than a DELETE.  SQLite reuses the ids, so each example starts at id 1.
     """
     built = {}
-    for revision in REVISIONS:
-        sides = [
-            heroes_side(revision),
-            sqlmodel_side(revision),
-            sqlmodel_side(revision, adjusted=True),
-        ]
+    for shape in SHAPES:
+        sides = [heroes_side(shape), sqlmodel_side(shape), sqlmodel_side(shape, adjusted=True)]
         heroes, sqlmodel, adjusted = ((side, side.new_database()) for side in sides)
-        built[revision] = Databases(revision, heroes, sqlmodel, adjusted)
+        built[shape] = Databases(shape, heroes, sqlmodel, adjusted)
     yield built
     for databases in built.values():
         for _side, engine in databases.all():
             engine.dispose()
 
 
-def empty(engine: Engine, revision: str) -> None:
+def empty(engine: Engine, shape: str) -> None:
     """Delete every row, dependent tables first."""
-    metadata = HEROES_MODELS[revision].Base.metadata
+    metadata = HEROES_MODELS[shape].Base.metadata
     with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
             connection.execute(table.delete())
@@ -420,7 +415,7 @@ def run(ops: list[Operation], databases: Databases) -> None:
     with ExitStack() as stack:
         worlds = []
         for side, engine in databases.all():
-            empty(engine, databases.revision)
+            empty(engine, databases.shape)
             worlds.append(World(side, stack.enter_context(side.session_class(engine))))
         heroes, plain, adjusted = worlds
         comparing_plain = True
@@ -443,15 +438,15 @@ def run(ops: list[Operation], databases: Databases) -> None:
 
 
 @pytest.mark.backends("sqlite", reason="the property test compares in-memory SQLite databases")
-@pytest.mark.parametrize("revision", REVISIONS)
+@pytest.mark.parametrize("shape", SHAPES)
 @settings(PROFILE)
 @given(data=st.data())
 def test_random_operations_leave_the_same_database(
-    revision: str, databases: dict[str, Databases], data: st.DataObject
+    shape: str, databases: dict[str, Databases], data: st.DataObject
 ) -> None:
     # Length first, so that long sequences are drawn as often as short ones
     # (a plain st.lists averages about five items) and still shrink.
     length = data.draw(st.integers(0, PROFILE.stateful_step_count), label="length")
     ops = data.draw(st.lists(OPERATIONS, min_size=length, max_size=length), label="operations")
     event(f"sequence of {len(ops) // 10 * 10}-{len(ops) // 10 * 10 + 9} operations")
-    run(ops, databases[revision])
+    run(ops, databases[shape])

@@ -20,11 +20,10 @@ pytest.importorskip("sqlmodel", reason="the parity suite needs the 'parity' extr
 
 from sqlalchemy import Engine
 
-from heroes_sa import many_to_many, one_to_many
 from heroes_sa.demo import many_to_many_flow, one_to_many_flow
 from tests.parity.conftest import DatabaseFactory
 from tests.parity.harness import (
-    REVISIONS,
+    SHAPES,
     Side,
     SnapshotMixin,
     Transaction,
@@ -37,17 +36,17 @@ from tests.parity.harness import (
     without_own_begin,
 )
 
-FLOWS = {one_to_many.REVISION: one_to_many_flow, many_to_many.REVISION: many_to_many_flow}
+FLOWS = {"one_to_many": one_to_many_flow, "many_to_many": many_to_many_flow}
 
 #: How each flow's transactions end: one per commit, then the read-only
 #: transaction the closing ``with Session`` rolls back.
 ENDINGS = {
-    one_to_many.REVISION: ["commit"] * 4 + ["rollback"],
-    many_to_many.REVISION: ["commit", "rollback"],
+    "one_to_many": ["commit"] * 4 + ["rollback"],
+    "many_to_many": ["commit", "rollback"],
 }
 
 #: Heroes in the database at the end of each flow.
-HEROES_AT_END = {one_to_many.REVISION: 8, many_to_many.REVISION: 3}
+HEROES_AT_END = {"one_to_many": 8, "many_to_many": 3}
 
 
 @dataclass
@@ -61,11 +60,11 @@ class Run:
 
 
 def run_flow(side: Side, new_database: DatabaseFactory) -> Run:
-    """Run ``side``'s revision's flow on a new database of ``side``'s making."""
+    """Run the flow of ``side``'s shape on a new database of ``side``'s making."""
     engine = new_database(side.new_database)
     out = io.StringIO()
     with record(engine) as log, open_session(side, engine) as session:
-        FLOWS[side.revision](session, out, models=side.models)
+        FLOWS[side.shape](session, out, models=side.models)
     assert isinstance(session, SnapshotMixin)
     transactions = log.transactions
     if side.name == "heroes_sa" and engine.dialect.name == "sqlite":
@@ -73,37 +72,35 @@ def run_flow(side: Side, new_database: DatabaseFactory) -> Run:
     return Run(engine, transactions, session.snapshots, out.getvalue())
 
 
-@pytest.fixture(params=REVISIONS)
-def revision(request: pytest.FixtureRequest) -> str:
-    """The revision, and so the tutorial program, under test."""
-    revision: str = request.param
-    return revision
+@pytest.fixture(params=SHAPES)
+def shape(request: pytest.FixtureRequest) -> str:
+    """The schema's shape, and so the tutorial program, under test."""
+    shape: str = request.param
+    return shape
 
 
 @pytest.fixture
-def runs(revision: str, new_database: DatabaseFactory) -> tuple[Run, Run]:
-    """The flow of ``revision``, run by heroes_sa and by SQLModel."""
-    return run_flow(heroes_side(revision), new_database), run_flow(
-        sqlmodel_side(revision), new_database
-    )
+def runs(shape: str, new_database: DatabaseFactory) -> tuple[Run, Run]:
+    """The flow of ``shape``, run by heroes_sa and by SQLModel."""
+    return run_flow(heroes_side(shape), new_database), run_flow(sqlmodel_side(shape), new_database)
 
 
 def test_after_every_commit_every_table_holds_the_same_rows(
-    revision: str, runs: tuple[Run, Run]
+    shape: str, runs: tuple[Run, Run]
 ) -> None:
     heroes, sqlmodel = runs
-    assert len(heroes.snapshots) == ENDINGS[revision].count("commit")
+    assert len(heroes.snapshots) == ENDINGS[shape].count("commit")
     assert heroes.snapshots == sqlmodel.snapshots
-    assert len(heroes.snapshots[-1]["hero"]) == HEROES_AT_END[revision]
+    assert len(heroes.snapshots[-1]["hero"]) == HEROES_AT_END[shape]
 
 
 def test_every_transaction_sends_the_same_statements_and_parameters(
-    revision: str, runs: tuple[Run, Run]
+    shape: str, runs: tuple[Run, Run]
 ) -> None:
     heroes, sqlmodel = runs
-    layers = dependency_layers(heroes_side(revision).metadata)
-    assert [t.end for t in heroes.transactions] == ENDINGS[revision]
-    assert [t.end for t in sqlmodel.transactions] == ENDINGS[revision]
+    layers = dependency_layers(heroes_side(shape).metadata)
+    assert [t.end for t in heroes.transactions] == ENDINGS[shape]
+    assert [t.end for t in sqlmodel.transactions] == ENDINGS[shape]
     for ours, theirs in zip(heroes.transactions, sqlmodel.transactions, strict=True):
         assert canonical(ours.statements, layers) == canonical(theirs.statements, layers)
     # Not two empty logs: every commit wrote something.
@@ -154,7 +151,7 @@ def printed_objects(line: str) -> tuple[str, list[tuple[str | None, dict[str, An
 
 
 def test_printed_objects_are_equal_and_only_their_repr_differs(
-    revision: str, runs: tuple[Run, Run]
+    shape: str, runs: tuple[Run, Run]
 ) -> None:
     """A deliberate difference: how a model prints.
 
@@ -165,7 +162,7 @@ def test_printed_objects_are_equal_and_only_their_repr_differs(
     printed are the same.
     """
     heroes, sqlmodel = runs
-    models = heroes_side(revision).models
+    models = heroes_side(shape).models
     ours, theirs = heroes.output.splitlines(), sqlmodel.output.splitlines()
     assert len(ours) == len(theirs) > 0
     for our_line, their_line in zip(ours, theirs, strict=True):
