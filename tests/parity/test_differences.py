@@ -1,0 +1,305 @@
+"""Where heroes_sa deliberately behaves differently from SQLModel, each named and shown.
+
+Every test here runs the same code on both implementations and asserts what
+each one does.  Two differences come from heroes_sa's SQLite engine (foreign
+keys enforced, real transactions): on PostgreSQL and MariaDB, where the server
+does both for everyone, the same tests assert that the two agree.  The others
+(equality, validation of bad input, constructor keywords) are in the classes
+and hold on every backend.  Constraint names, repr and heroes_sa's own ``BEGIN`` are asserted in
+test_schema.py and test_seed_flows.py.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+pytest.importorskip("sqlmodel", reason="the parity suite needs the 'parity' extra")
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from heroes_sa import many_to_many, one_to_many
+from tests.parity.conftest import DatabaseFactory
+from tests.parity.harness import Side, heroes_side, open_session, sqlmodel_side, table_rows
+
+HEAD = "many_to_many"
+
+
+def on_both(new_database: DatabaseFactory) -> list[tuple[Side, Engine]]:
+    """heroes_sa's and SQLModel's head database, each made its own way."""
+    return [
+        (side, new_database(side.new_database)) for side in (heroes_side(HEAD), sqlmodel_side(HEAD))
+    ]
+
+
+def rows(session: Session, models: ModuleType = many_to_many) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of ``models``' schema, read through ``session``."""
+    return table_rows(session, models.Base.metadata)
+
+
+def dangling_links(session: Session) -> list[tuple[int, int]]:
+    """Link rows naming a hero or a team that does not exist."""
+    hero, team, link = (
+        many_to_many.Hero.__table__,
+        many_to_many.Team.__table__,
+        many_to_many.HeroTeamLink.__table__,
+    )
+    query = select(link.c.team_id, link.c.hero_id).where(
+        ~select(hero.c.id).where(hero.c.id == link.c.hero_id).exists()
+        | ~select(team.c.id).where(team.c.id == link.c.team_id).exists()
+    )
+    return [(t, h) for t, h in session.execute(query)]
+
+
+def test_a_link_row_naming_no_hero_or_team(new_database: DatabaseFactory) -> None:
+    """Foreign keys: heroes_sa enforces them on SQLite too; SQLModel's SQLite does not."""
+    outcome: dict[str, tuple[str, object]] = {}
+    for side, engine in on_both(new_database):
+        with open_session(side, engine) as session:
+            session.add(side.models.HeroTeamLink(team_id=99, hero_id=99))
+            try:
+                session.commit()
+                outcome[side.name] = ("stored", dangling_links(session))
+            except IntegrityError as error:
+                session.rollback()
+                names_foreign_key = "FOREIGN KEY" in str(error.orig).upper()
+                outcome[side.name] = ("refused", names_foreign_key)
+                assert rows(session)["heroteamlink"] == []
+
+    refused = ("refused", True)
+    assert outcome["heroes_sa"] == refused
+    if engine.dialect.name == "sqlite":
+        assert outcome["sqlmodel"] == ("stored", [(99, 99)]), "plain SQLite stores it"
+    else:
+        assert outcome["sqlmodel"] == refused, "a server enforces them for both"
+
+
+def test_deleting_a_team_that_a_new_hero_still_lists(new_database: DatabaseFactory) -> None:
+    """The same difference, reached through relationship attributes only.
+
+    The hero is added listing the team, the team is deleted, one commit: the
+    unit of work inserts the link row and deletes the team.  On SQLite
+    SQLModel commits a link to a team that is gone; heroes_sa refuses the
+    commit, and after the rollback the database is as it was.
+    """
+    outcome = {}
+    for side, engine in on_both(new_database):
+        Hero, Team = side.models.Hero, side.models.Team  # noqa: N806 - class aliases
+        with open_session(side, engine) as session:
+            team = Team(name="Preventers", headquarters="Sharp Tower")
+            session.add(team)
+            session.commit()
+            before = rows(session)
+            session.add(Hero(name="Rusty-Man", secret_name="Tommy Sharp", teams=[team]))
+            session.delete(team)
+            try:
+                session.commit()
+                outcome[side.name] = ("committed", dangling_links(session))
+            except IntegrityError:
+                session.rollback()
+                outcome[side.name] = ("refused", [])
+                assert rows(session) == before
+                assert session.scalar(select(func.count()).select_from(Team)) == 1
+
+    assert outcome["heroes_sa"] == ("refused", [])
+    if engine.dialect.name == "sqlite":
+        (team_id, _hero_id), *more = outcome["sqlmodel"][1]
+        assert outcome["sqlmodel"][0] == "committed"
+        assert more == []
+        assert team_id == 1, "the link names the deleted team"
+    else:
+        assert outcome["sqlmodel"] == outcome["heroes_sa"]
+
+
+def test_rolling_back_undoes_work_released_from_a_savepoint(new_database: DatabaseFactory) -> None:
+    """Transactions: heroes_sa's SQLite keeps SAVEPOINT inside the outer transaction.
+
+    Python's sqlite3 driver, as SQLModel uses it, sends no BEGIN before a
+    SAVEPOINT, so the savepoint is the outermost transaction and releasing it
+    commits; the outer rollback then undoes nothing.  heroes_sa's engine
+    begins first (SQLAlchemy's documented fix), as a server does anyway.
+    """
+    kept = {}
+    for side, engine in on_both(new_database):
+        with open_session(side, engine) as session:
+            session.begin()
+            with session.begin_nested():
+                session.add(side.models.Team(name="Preventers", headquarters="Sharp Tower"))
+            session.rollback()
+            kept[side.name] = rows(session)["team"]
+
+    assert kept["heroes_sa"] == []
+    if engine.dialect.name == "sqlite":
+        assert kept["sqlmodel"] == [(1, "Preventers", "Sharp Tower")]
+    else:
+        assert kept["sqlmodel"] == []
+
+
+def test_expired_heroes_are_not_equal_to_each_other(new_database: DatabaseFactory) -> None:
+    """Equality: a heroes_sa object equals only itself; SQLModel's compare field values.
+
+    After a commit every object is expired, no field loaded, and Pydantic's
+    ``__eq__`` then finds any two heroes equal.  A list's ``remove()`` takes
+    the first equal item, and SQLAlchemy calls it to keep ``team.heroes`` in
+    step when ``hero.team`` changes: the wrong hero leaves the team, and the
+    flush writes what the objects no longer say.
+    """
+    one_to_many_sides = (heroes_side("one_to_many"), sqlmodel_side("one_to_many"))
+    team_ids = {}
+    for side in one_to_many_sides:
+        engine = new_database(side.new_database)
+        Hero, Team = side.models.Hero, side.models.Team  # noqa: N806 - class aliases
+        with open_session(side, engine) as session:
+            rusty = Hero(name="Rusty-Man", secret_name="Tommy Sharp")
+            spider = Hero(name="Spider-Boy", secret_name="Pedro Parqueador")
+            session.add_all([rusty, spider])
+            session.commit()
+            equal = rusty == spider
+
+            preventers = Team(name="Preventers", headquarters="Sharp Tower")
+            preventers.heroes = [spider, rusty]
+            session.add(preventers)
+            rusty.team = None  # Rusty-Man leaves before the first flush
+            in_team = [h is spider for h in preventers.heroes]
+            session.commit()
+            team_ids[side.name] = (equal, in_team, rows(session, one_to_many)["hero"])
+
+    assert team_ids["heroes_sa"] == (
+        False,
+        [True],
+        [
+            (1, "Rusty-Man", "Tommy Sharp", None, None),
+            (2, "Spider-Boy", "Pedro Parqueador", None, 1),
+        ],
+    )
+    assert team_ids["sqlmodel"] == (
+        True,
+        [False],  # Spider-Boy was removed in Rusty-Man's place...
+        # ...and both end up in the team, though rusty.team is None.
+        [(1, "Rusty-Man", "Tommy Sharp", None, 1), (2, "Spider-Boy", "Pedro Parqueador", None, 1)],
+    )
+
+
+# --- bad input (heroes_sa.validation) ------------------------------------------
+
+
+def add_hero_without_name(session: Session, models: ModuleType) -> None:
+    session.add(models.Hero(secret_name="Dive Wilson"))
+
+
+def add_hero_with_text_age(session: Session, models: ModuleType) -> None:
+    session.add(models.Hero(name="Deadpond", secret_name="Dive Wilson", age="old"))
+
+
+def add_hero_in_one_team_twice(session: Session, models: ModuleType) -> None:
+    team = models.Team(name="Preventers", headquarters="Sharp Tower")
+    session.add(models.Hero(name="Rusty-Man", secret_name="Tommy Sharp", teams=[team, team]))
+
+
+def link_a_deleted_hero(session: Session, models: ModuleType) -> None:
+    hero = models.Hero(name="Deadpond", secret_name="Dive Wilson")
+    team = models.Team(name="Preventers", headquarters="Sharp Tower")
+    session.add_all([hero, team])
+    session.commit()
+    session.delete(hero)
+    session.commit()
+    team.heroes.append(hero)
+
+
+def add_hero_with_300_character_name(session: Session, models: ModuleType) -> None:
+    session.add(models.Hero(name="D" * 300, secret_name="Dive Wilson"))
+
+
+AT_CALL, AT_COMMIT = "refused at the call", "refused at commit"
+
+#: Per case: what heroes_sa does, and what SQLModel does on sqlite / postgresql / mysql.
+BAD_INPUT: dict[str, tuple[Any, Any, dict[str, tuple[str, str]]]] = {
+    "required field missing": (
+        add_hero_without_name,
+        (AT_CALL, "InvalidValueError"),
+        dict.fromkeys(("sqlite", "postgresql", "mysql"), (AT_COMMIT, "IntegrityError")),
+    ),
+    "text for an int": (
+        add_hero_with_text_age,
+        (AT_CALL, "InvalidValueError"),
+        {
+            # SQLite's INTEGER affinity keeps text it cannot convert.
+            "sqlite": ("stored", "(1, 'Deadpond', 'Dive Wilson', 'old')"),
+            "postgresql": (AT_COMMIT, "DataError"),
+            "mysql": (AT_COMMIT, "DataError"),
+        },
+    ),
+    "one team twice in hero.teams": (
+        add_hero_in_one_team_twice,
+        (AT_CALL, "InvalidValueError"),
+        dict.fromkeys(("sqlite", "postgresql", "mysql"), (AT_COMMIT, "IntegrityError")),
+    ),
+    "a deleted hero linked": (
+        link_a_deleted_hero,
+        (AT_CALL, "InvalidValueError"),
+        # SQLAlchemy refuses it too, as it cascades the hero into the session:
+        # "Instance '<Hero at 0x...>' has been deleted.  Use the make_transient()
+        # function...", naming neither the relationship nor the hero.
+        dict.fromkeys(("sqlite", "postgresql", "mysql"), (AT_CALL, "InvalidRequestError")),
+    ),
+    "a name longer than the column": (
+        add_hero_with_300_character_name,
+        # Only MySQL/MariaDB give the column a length; heroes_sa checks it
+        # against the dialect before the row is sent.
+        None,
+        {
+            "sqlite": ("stored", "(1, '" + "D" * 300 + "', 'Dive Wilson', None)"),
+            "postgresql": ("stored", "(1, '" + "D" * 300 + "', 'Dive Wilson', None)"),
+            "mysql": (AT_COMMIT, "DataError"),
+        },
+    ),
+}
+
+
+def attempt(side: Side, engine: Engine, action: Any) -> tuple[str, str]:
+    """Run ``action`` and commit: where it was refused and with what, or the heroes stored."""
+    with open_session(side, engine) as session:
+        try:
+            action(session, side.models)
+        except Exception as error:
+            return AT_CALL, type(error).__name__
+        try:
+            session.commit()
+        except Exception as error:
+            return AT_COMMIT, type(error).__name__
+        return "stored", ", ".join(map(repr, rows(session)["hero"]))
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input(case: str, new_database: DatabaseFactory) -> None:
+    """Bad input: heroes_sa refuses it at the call that makes it, naming it.
+
+    SQLModel's table models do not validate: the database objects at commit
+    with its own message, or, on SQLite, stores the value as given.
+    """
+    action, ours_expected, theirs_expected = BAD_INPUT[case]
+    (ours_side, ours_engine), (theirs_side, theirs_engine) = on_both(new_database)
+    backend = (
+        "mysql" if ours_engine.dialect.name in {"mysql", "mariadb"} else ours_engine.dialect.name
+    )
+    ours = attempt(ours_side, ours_engine, action)
+    theirs = attempt(theirs_side, theirs_engine, action)
+
+    if ours_expected is None:  # the string length: checked at the flush, where known
+        ours_expected = (AT_COMMIT, "InvalidValueError") if backend == "mysql" else theirs
+    assert ours == ours_expected
+    assert theirs == theirs_expected[backend]
+
+
+def test_an_unknown_keyword_argument() -> None:
+    """heroes_sa's constructor (SQLAlchemy's) names it; a SQLModel table model drops it."""
+    with pytest.raises(TypeError, match="'nam' is an invalid keyword argument for Hero"):
+        heroes_side(HEAD).models.Hero(name="Deadpond", secret_name="Dive Wilson", nam="Dead")
+
+    hero = sqlmodel_side(HEAD).models.Hero(name="Deadpond", secret_name="Dive Wilson", nam="Dead")
+    assert "nam" not in hero.model_dump()
+    assert not hasattr(hero, "nam"), "the value went nowhere"
