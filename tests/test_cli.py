@@ -15,16 +15,7 @@ from heroes_sa.cli import describe_failure, fail, main
 from heroes_sa.demo import DEMOS
 from heroes_sa.engine import URL_ENV_VAR
 from tests.migration_helpers import rows, schema_snapshot
-
-M2M_LINES = [
-    "Deadpond: Hero(id=1, name='Deadpond', secret_name='Dive Wilson', age=None)",
-    "Deadpond teams: [Team(id=1, name='Z-Force', headquarters=\"Sister Margaret's Bar\"),"
-    " Team(id=2, name='Preventers', headquarters='Sharp Tower')]",
-    "Rusty-Man: Hero(id=2, name='Rusty-Man', secret_name='Tommy Sharp', age=48)",
-    "Rusty-Man Teams: [Team(id=2, name='Preventers', headquarters='Sharp Tower')]",
-    "Spider-Boy: Hero(id=3, name='Spider-Boy', secret_name='Pedro Parqueador', age=None)",
-    "Spider-Boy Teams: [Team(id=2, name='Preventers', headquarters='Sharp Tower')]",
-]
+from tests.test_many_to_many import M2M_LINES
 
 
 def test_many_to_many_demo_prints_the_tutorial_lines(capsys: pytest.CaptureFixture[str]) -> None:

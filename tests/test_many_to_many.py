@@ -12,6 +12,17 @@ from heroes_sa.demo import many_to_many_flow
 from heroes_sa.many_to_many import Hero, HeroTeamLink, Team
 from tests.sql_log import SQLLog
 
+#: What the many-to-many tutorial program prints, objects shown by heroes_sa's repr.
+M2M_LINES = [
+    "Deadpond: Hero(id=1, name='Deadpond', secret_name='Dive Wilson', age=None)",
+    "Deadpond teams: [Team(id=1, name='Z-Force', headquarters=\"Sister Margaret's Bar\"),"
+    " Team(id=2, name='Preventers', headquarters='Sharp Tower')]",
+    "Rusty-Man: Hero(id=2, name='Rusty-Man', secret_name='Tommy Sharp', age=48)",
+    "Rusty-Man Teams: [Team(id=2, name='Preventers', headquarters='Sharp Tower')]",
+    "Spider-Boy: Hero(id=3, name='Spider-Boy', secret_name='Pedro Parqueador', age=None)",
+    "Spider-Boy Teams: [Team(id=2, name='Preventers', headquarters='Sharp Tower')]",
+]
+
 
 def memberships(session: Session) -> set[tuple[str, str]]:
     """(hero name, team name) for every link row."""
@@ -26,15 +37,7 @@ def memberships(session: Session) -> set[tuple[str, str]]:
 def test_flow_prints_the_tutorial_lines(heroes_session: Session) -> None:
     out = io.StringIO()
     many_to_many_flow(heroes_session, out)
-    assert out.getvalue().splitlines() == [
-        "Deadpond: Hero(id=1, name='Deadpond', secret_name='Dive Wilson', age=None)",
-        "Deadpond teams: [Team(id=1, name='Z-Force', headquarters=\"Sister Margaret's Bar\"),"
-        " Team(id=2, name='Preventers', headquarters='Sharp Tower')]",
-        "Rusty-Man: Hero(id=2, name='Rusty-Man', secret_name='Tommy Sharp', age=48)",
-        "Rusty-Man Teams: [Team(id=2, name='Preventers', headquarters='Sharp Tower')]",
-        "Spider-Boy: Hero(id=3, name='Spider-Boy', secret_name='Pedro Parqueador', age=None)",
-        "Spider-Boy Teams: [Team(id=2, name='Preventers', headquarters='Sharp Tower')]",
-    ]
+    assert out.getvalue().splitlines() == M2M_LINES
     assert memberships(heroes_session) == {
         ("Deadpond", "Z-Force"),
         ("Deadpond", "Preventers"),
