@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Awaitable, Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from sqlalchemy import Connection, Engine, func, inspect, select
 from sqlalchemy.orm import Session
@@ -29,16 +29,63 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 
-def one_to_many_flow(session: Session, out: TextIO, models: ModuleType = one_to_many) -> None:
-    """Create heroes and teams through ``Hero.team`` and ``Team.heroes``."""
+# The objects each program creates, built once for the sync and async flows,
+# which differ only in how they talk to the session.
+
+
+def _first_heroes(models: ModuleType) -> tuple[Any, Any, Any, Any]:
+    """Preventers, and Deadpond, Rusty-Man and Spider-Boy (one-to-many)."""
     Hero, Team = models.Hero, models.Team  # noqa: N806 - class aliases
     team_preventers = Team(name="Preventers", headquarters="Sharp Tower")
     team_z_force = Team(name="Z-Force", headquarters="Sister Margaret's Bar")
-
     # One commit saves the teams too: they are reached through Hero.team.
     hero_deadpond = Hero(name="Deadpond", secret_name="Dive Wilson", team=team_z_force)
     hero_rusty_man = Hero(name="Rusty-Man", secret_name="Tommy Sharp", age=48, team=team_preventers)
     hero_spider_boy = Hero(name="Spider-Boy", secret_name="Pedro Parqueador")
+    return team_preventers, hero_deadpond, hero_rusty_man, hero_spider_boy
+
+
+def _wakaland(models: ModuleType) -> Any:
+    """Team Wakaland, created with its two heroes through ``heroes=``."""
+    Hero, Team = models.Hero, models.Team  # noqa: N806 - class aliases
+    hero_black_lion = Hero(name="Black Lion", secret_name="Trevor Challa", age=35)
+    hero_sure_e = Hero(name="Princess Sure-E", secret_name="Sure-E")
+    return Team(
+        name="Wakaland",
+        headquarters="Wakaland Capital City",
+        heroes=[hero_black_lion, hero_sure_e],
+    )
+
+
+def _new_preventers(models: ModuleType) -> tuple[Any, Any, Any]:
+    """Tarantula, Dr. Weird and Captain North America, in no team yet."""
+    Hero = models.Hero  # noqa: N806 - class alias
+    hero_tarantula = Hero(name="Tarantula", secret_name="Natalia Roman-on", age=32)
+    hero_dr_weird = Hero(name="Dr. Weird", secret_name="Steve Weird", age=36)
+    hero_cap = Hero(name="Captain North America", secret_name="Esteban Rogelios", age=93)
+    return hero_tarantula, hero_dr_weird, hero_cap
+
+
+def _heroes_in_teams(models: ModuleType) -> tuple[Any, Any, Any]:
+    """Deadpond in two teams, Rusty-Man and Spider-Boy in Preventers (many-to-many)."""
+    Hero, Team = models.Hero, models.Team  # noqa: N806 - class aliases
+    team_preventers = Team(name="Preventers", headquarters="Sharp Tower")
+    team_z_force = Team(name="Z-Force", headquarters="Sister Margaret's Bar")
+    hero_deadpond = Hero(
+        name="Deadpond", secret_name="Dive Wilson", teams=[team_z_force, team_preventers]
+    )
+    hero_rusty_man = Hero(
+        name="Rusty-Man", secret_name="Tommy Sharp", age=48, teams=[team_preventers]
+    )
+    hero_spider_boy = Hero(
+        name="Spider-Boy", secret_name="Pedro Parqueador", teams=[team_preventers]
+    )
+    return hero_deadpond, hero_rusty_man, hero_spider_boy
+
+
+def one_to_many_flow(session: Session, out: TextIO, models: ModuleType = one_to_many) -> None:
+    """Create heroes and teams through ``Hero.team`` and ``Team.heroes``."""
+    team_preventers, hero_deadpond, hero_rusty_man, hero_spider_boy = _first_heroes(models)
     session.add(hero_deadpond)
     session.add(hero_rusty_man)
     session.add(hero_spider_boy)
@@ -57,21 +104,13 @@ def one_to_many_flow(session: Session, out: TextIO, models: ModuleType = one_to_
     session.refresh(hero_spider_boy)
     print("Updated hero:", hero_spider_boy, file=out)
 
-    hero_black_lion = Hero(name="Black Lion", secret_name="Trevor Challa", age=35)
-    hero_sure_e = Hero(name="Princess Sure-E", secret_name="Sure-E")
-    team_wakaland = Team(
-        name="Wakaland",
-        headquarters="Wakaland Capital City",
-        heroes=[hero_black_lion, hero_sure_e],
-    )
+    team_wakaland = _wakaland(models)
     session.add(team_wakaland)
     session.commit()
     session.refresh(team_wakaland)
     print("Team Wakaland:", team_wakaland, file=out)
 
-    hero_tarantula = Hero(name="Tarantula", secret_name="Natalia Roman-on", age=32)
-    hero_dr_weird = Hero(name="Dr. Weird", secret_name="Steve Weird", age=36)
-    hero_cap = Hero(name="Captain North America", secret_name="Esteban Rogelios", age=93)
+    hero_tarantula, hero_dr_weird, hero_cap = _new_preventers(models)
     team_preventers.heroes.append(hero_tarantula)
     team_preventers.heroes.append(hero_dr_weird)
     team_preventers.heroes.append(hero_cap)
@@ -87,19 +126,7 @@ def one_to_many_flow(session: Session, out: TextIO, models: ModuleType = one_to_
 
 def many_to_many_flow(session: Session, out: TextIO, models: ModuleType = many_to_many) -> None:
     """Create heroes in several teams through ``Hero.teams``, then read them back."""
-    Hero, Team = models.Hero, models.Team  # noqa: N806 - class aliases
-    team_preventers = Team(name="Preventers", headquarters="Sharp Tower")
-    team_z_force = Team(name="Z-Force", headquarters="Sister Margaret's Bar")
-
-    hero_deadpond = Hero(
-        name="Deadpond", secret_name="Dive Wilson", teams=[team_z_force, team_preventers]
-    )
-    hero_rusty_man = Hero(
-        name="Rusty-Man", secret_name="Tommy Sharp", age=48, teams=[team_preventers]
-    )
-    hero_spider_boy = Hero(
-        name="Spider-Boy", secret_name="Pedro Parqueador", teams=[team_preventers]
-    )
+    hero_deadpond, hero_rusty_man, hero_spider_boy = _heroes_in_teams(models)
     session.add(hero_deadpond)
     session.add(hero_rusty_man)
     session.add(hero_spider_boy)
@@ -124,13 +151,7 @@ async def one_to_many_flow_async(session: AsyncSession, out: TextIO) -> None:
     after a commit expired it), this one awaits ``awaitable_attrs``, which
     sends the very same SELECTs.
     """
-    Hero, Team = one_to_many.Hero, one_to_many.Team  # noqa: N806 - as in the sync flow
-    team_preventers = Team(name="Preventers", headquarters="Sharp Tower")
-    team_z_force = Team(name="Z-Force", headquarters="Sister Margaret's Bar")
-
-    hero_deadpond = Hero(name="Deadpond", secret_name="Dive Wilson", team=team_z_force)
-    hero_rusty_man = Hero(name="Rusty-Man", secret_name="Tommy Sharp", age=48, team=team_preventers)
-    hero_spider_boy = Hero(name="Spider-Boy", secret_name="Pedro Parqueador")
+    team_preventers, hero_deadpond, hero_rusty_man, hero_spider_boy = _first_heroes(one_to_many)
     session.add(hero_deadpond)
     session.add(hero_rusty_man)
     session.add(hero_spider_boy)
@@ -150,21 +171,13 @@ async def one_to_many_flow_async(session: AsyncSession, out: TextIO) -> None:
     await session.refresh(hero_spider_boy)
     print("Updated hero:", hero_spider_boy, file=out)
 
-    hero_black_lion = Hero(name="Black Lion", secret_name="Trevor Challa", age=35)
-    hero_sure_e = Hero(name="Princess Sure-E", secret_name="Sure-E")
-    team_wakaland = Team(
-        name="Wakaland",
-        headquarters="Wakaland Capital City",
-        heroes=[hero_black_lion, hero_sure_e],
-    )
+    team_wakaland = _wakaland(one_to_many)
     session.add(team_wakaland)
     await session.commit()
     await session.refresh(team_wakaland)
     print("Team Wakaland:", team_wakaland, file=out)
 
-    hero_tarantula = Hero(name="Tarantula", secret_name="Natalia Roman-on", age=32)
-    hero_dr_weird = Hero(name="Dr. Weird", secret_name="Steve Weird", age=36)
-    hero_cap = Hero(name="Captain North America", secret_name="Esteban Rogelios", age=93)
+    hero_tarantula, hero_dr_weird, hero_cap = _new_preventers(one_to_many)
     preventers_heroes = await team_preventers.awaitable_attrs.heroes
     preventers_heroes.append(hero_tarantula)
     preventers_heroes.append(hero_dr_weird)
@@ -185,19 +198,7 @@ async def many_to_many_flow_async(session: AsyncSession, out: TextIO) -> None:
     Each ``hero.teams`` of the sync flow is ``await hero.awaitable_attrs.teams``
     here: the same lazy-load SELECT, awaited instead of run as blocking IO.
     """
-    Hero, Team = many_to_many.Hero, many_to_many.Team  # noqa: N806 - as in the sync flow
-    team_preventers = Team(name="Preventers", headquarters="Sharp Tower")
-    team_z_force = Team(name="Z-Force", headquarters="Sister Margaret's Bar")
-
-    hero_deadpond = Hero(
-        name="Deadpond", secret_name="Dive Wilson", teams=[team_z_force, team_preventers]
-    )
-    hero_rusty_man = Hero(
-        name="Rusty-Man", secret_name="Tommy Sharp", age=48, teams=[team_preventers]
-    )
-    hero_spider_boy = Hero(
-        name="Spider-Boy", secret_name="Pedro Parqueador", teams=[team_preventers]
-    )
+    hero_deadpond, hero_rusty_man, hero_spider_boy = _heroes_in_teams(many_to_many)
     session.add(hero_deadpond)
     session.add(hero_rusty_man)
     session.add(hero_spider_boy)
