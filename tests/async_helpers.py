@@ -46,18 +46,24 @@ def postgresql_server() -> URL:
 
 
 @asynccontextmanager
+async def _migrated(engine: AsyncEngine, revision: str | None) -> AsyncIterator[AsyncEngine]:
+    """``engine`` migrated to ``revision`` (unless None), disposed at the end."""
+    try:
+        if revision is not None:
+            await heroes_sa.upgrade_async(engine, revision)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
 async def fresh_async_engine(
     backend: str, revision: str | None = "head"
 ) -> AsyncIterator[AsyncEngine]:
     """An async engine on a new, empty database, migrated to ``revision`` unless None."""
     if backend == "sqlite":
-        engine = heroes_sa.create_async_engine("sqlite://")
-        try:
-            if revision is not None:
-                await heroes_sa.upgrade_async(engine, revision)
+        async with _migrated(heroes_sa.create_async_engine("sqlite://"), revision) as engine:
             yield engine
-        finally:
-            await engine.dispose()
         return
     server = postgresql_server()
     name = f"heroes_async_test_{secrets.token_hex(6)}"
@@ -66,13 +72,11 @@ async def fresh_async_engine(
     try:
         async with admin.connect() as connection:
             await connection.exec_driver_sql(f"CREATE DATABASE {quoted}")
-        engine = heroes_sa.create_async_engine(server.set(database=name))
         try:
-            if revision is not None:
-                await heroes_sa.upgrade_async(engine, revision)
-            yield engine
+            engine = heroes_sa.create_async_engine(server.set(database=name))
+            async with _migrated(engine, revision):
+                yield engine
         finally:
-            await engine.dispose()
             async with admin.connect() as connection:
                 await connection.exec_driver_sql(f"DROP DATABASE {quoted} WITH (FORCE)")
     finally:
