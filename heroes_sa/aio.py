@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
-from heroes_sa.engine import install_sqlite_hooks, install_sqlite_wal, is_sqlite_memory, resolve_url
+from heroes_sa.engine import resolve_url, setup_sqlite, shares_memory
 from heroes_sa.migration import current_revision, downgrade, upgrade
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def async_url(url: str | URL | None = None) -> URL:
 
 
 def create_async_engine(
-    url: str | URL | None = None, *, sqlite_wal: bool = True, **kwargs: Any
+    url: str | URL | None = None, *, sqlite_wal: bool = False, **kwargs: Any
 ) -> AsyncEngine:
     """Create an :class:`~sqlalchemy.ext.asyncio.AsyncEngine` for a heroes_sa database.
 
@@ -72,10 +72,12 @@ def create_async_engine(
     :func:`sqlalchemy.ext.asyncio.create_async_engine` unchanged.
 
     The guarantees and settings are the sync engine's.  On SQLite: foreign
-    keys enforced, DDL and savepoints inside the enclosing transaction, the
-    ``sqlite_begin`` execution option, and write-ahead logging for a database
-    file unless ``sqlite_wal=False``.  An in-memory URL gives one database
-    shared by the whole engine (aiosqlite's default ``StaticPool``).  On a
+    keys enforced, DDL and savepoints inside the enclosing transaction,
+    transactions that begin ``IMMEDIATE`` unless the ``sqlite_begin``
+    execution option says otherwise, nothing written by connecting
+    (``sqlite_wal=True`` opts in to switching a file to write-ahead logging
+    on connect), and one in-memory database shared by every connection of the
+    engine for ``sqlite://``, which outlives any one connection.  On a
     server, connections are checked before use (``pool_pre_ping``).
 
     A missing driver raises :class:`ModuleNotFoundError` naming the extra to
@@ -89,11 +91,17 @@ def create_async_engine(
 
     if resolved.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
+        return sa_create_async_engine(resolved, **kwargs)
+    share = shares_memory(resolved, kwargs) and resolved.get_dialect().is_async
+    if share:
+        # aiosqlite's default for memory is StaticPool, one connection for the
+        # whole engine; the shared memdb database lets each checkout have its
+        # own.  (A sync driver is left for SQLAlchemy to refuse.)
+        from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+        kwargs.setdefault("poolclass", AsyncAdaptedQueuePool)
     engine = sa_create_async_engine(resolved, **kwargs)
-    if engine.dialect.name == "sqlite":
-        install_sqlite_hooks(engine.sync_engine)
-        if sqlite_wal and not is_sqlite_memory(resolved):
-            install_sqlite_wal(engine.sync_engine)
+    setup_sqlite(engine.sync_engine, resolved, wal=sqlite_wal, share_memory=share)
     return engine
 
 

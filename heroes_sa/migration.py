@@ -15,25 +15,36 @@ Kinds Of Table Schema Changes").
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy.exc import OperationalError
 
-from heroes_sa.engine import has_sqlite_hooks
+from heroes_sa.engine import (
+    has_sqlite_hooks,
+    is_sqlite_memory,
+    reading,
+    sqlite_begin,
+    sqlite_pragma,
+)
 from heroes_sa.errors import MigrationError
 
 #: ``Config.attributes`` key under which env.py finds the caller's connection.
 CONNECTION_ATTRIBUTE: Final = "connection"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+
+logger = logging.getLogger(__name__)
 
 
 def script_location() -> Path:
@@ -108,15 +119,25 @@ def downgrade(bind: Engine | Connection, revision: str) -> None:
 def current_revision(bind: Engine | Connection) -> str | None:
     """The revision the database is at, or ``None`` when it has none.
 
-    Reads only; a Connection that had no transaction begun is left without one.
+    Reads only, without waiting for SQLite's write lock (see
+    :func:`heroes_sa.engine.reading`); a Connection that had no transaction
+    begun is left without one.
     """
-    with _connected(bind) as connection:
-        was_in_transaction = connection.in_transaction()
-        try:
-            return MigrationContext.configure(connection).get_current_revision()
-        finally:
-            if not was_in_transaction:
-                connection.rollback()
+    with reading(bind) as connection:
+        context = MigrationContext.configure(connection, opts=alembic_opts(connection))
+        return context.get_current_revision()
+
+
+def alembic_opts(connection: Connection) -> dict[str, Any]:
+    """Options every MigrationContext on ``connection`` needs to describe it truly.
+
+    Alembic assumes SQLite commits DDL on its own, as the bare driver does;
+    on an engine with :func:`heroes_sa.engine.install_sqlite_hooks` DDL is
+    part of the transaction.  Elsewhere Alembic's own default is right.
+    """
+    if connection.dialect.name == "sqlite" and has_sqlite_hooks(connection):
+        return {"transactional_ddl": True}
+    return {}
 
 
 def scripts_to_undo(script: ScriptDirectory, current: str | None, destination: str) -> list[Script]:
@@ -152,21 +173,11 @@ def check_downgrade_path(connection: Connection, script: ScriptDirectory, destin
     the database untouched even where DDL commits at once (MariaDB), however
     many revisions the downgrade crosses.
     """
-    current = MigrationContext.configure(connection).get_current_revision()
+    current = MigrationContext.configure(connection, opts=alembic_opts(connection)).get_current_revision()
     for sc in scripts_to_undo(script, current, destination):
         check = getattr(sc.module, "check_downgrade", None)
         if check is not None:
             check(connection)
-
-
-def _sqlite_pragma(connection: Connection, statement: str) -> None:
-    # Straight to the driver: through SQLAlchemy the statement would start a
-    # transaction first, and SQLite ignores foreign_keys inside one.
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(statement)
-    finally:
-        cursor.close()
 
 
 def foreign_key_violations(connection: Connection) -> set[tuple[str, int, str]]:
@@ -199,6 +210,13 @@ def migration_transaction(connection: Connection) -> Iterator[None]:
     in one transaction, ``PRAGMA foreign_key_check`` must find nothing before
     the commit, and enforcement is switched back on whatever happens.  Other
     connections keep enforcing foreign keys throughout.
+
+    The transaction begins ``IMMEDIATE``: it holds SQLite's write lock before
+    Alembic reads the current revision, so of two migrations started
+    together one waits for the other and then finds its work done.  If the
+    lock does not come within the busy timeout, :class:`MigrationError` says
+    so, with nothing changed.  A migration that wrote to a database file
+    leaves it in write-ahead logging mode (see :mod:`heroes_sa.engine`).
     """
     if connection.dialect.name != "sqlite":
         if connection.in_transaction():
@@ -223,11 +241,52 @@ def migration_transaction(connection: Connection) -> Iterator[None]:
         yield
         check_foreign_keys(connection, known)
         return
-    _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
+    driver = connection.connection.dbapi_connection
+    changes = sqlite_pragma(driver, "SELECT total_changes()")
+    sqlite_pragma(driver, "PRAGMA foreign_keys=OFF")
     try:
-        with connection.begin():
+        with sqlite_begin(connection, "IMMEDIATE"):
+            transaction = _begin_waiting(connection)
+        with transaction:
             known = foreign_key_violations(connection)
             yield
             check_foreign_keys(connection, known)
     finally:
-        _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
+        sqlite_pragma(driver, "PRAGMA foreign_keys=ON")
+    # Every step Alembic applies writes alembic_version, so a migration that
+    # changed nothing (already at its target, or refused) changed no row.
+    if sqlite_pragma(driver, "SELECT total_changes()") != changes:
+        _switch_to_wal(connection)
+
+
+def _begin_waiting(connection: Connection) -> RootTransaction:
+    """Begin ``connection``'s transaction; a lock held past the busy timeout is one line."""
+    try:
+        return connection.begin()
+    except OperationalError as error:
+        if not is_sqlite_locked(error):
+            raise
+        waited = sqlite_pragma(connection.connection.dbapi_connection, "PRAGMA busy_timeout")
+        raise MigrationError(
+            f"the database is locked: another connection held its write lock for all of"
+            f" the {waited / 1000:g} s this migration waited (the driver's timeout);"
+            " nothing was changed, try again once the other writer has finished"
+        ) from error
+
+
+def is_sqlite_locked(error: OperationalError) -> bool:
+    """True for SQLite's "database is locked" (SQLITE_BUSY) and its kin."""
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _switch_to_wal(connection: Connection) -> None:
+    if is_sqlite_memory(connection.engine.url):
+        return
+    driver = connection.connection.dbapi_connection
+    try:
+        sqlite_pragma(driver, "PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError as error:
+        # The migration is committed; a reader that kept the file busy past
+        # the timeout only delays WAL to the next migration.
+        logger.warning("could not switch the database to WAL mode yet: %s", error)

@@ -16,14 +16,17 @@ from logging.config import fileConfig
 
 from alembic import context
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 
 from heroes_sa import many_to_many
 from heroes_sa.aio import create_async_engine
 from heroes_sa.engine import URL_ENV_VAR, create_engine, resolve_url
+from heroes_sa.errors import HeroesError
 from heroes_sa.migration import (
     CONNECTION_ATTRIBUTE,
+    alembic_opts,
     check_downgrade_path,
     migration_transaction,
 )
@@ -64,6 +67,7 @@ def run_on(connection: Connection) -> None:
             target_metadata=target_metadata,
             render_as_batch=True,
             compare_type=True,
+            **alembic_opts(connection),
         )
         try:
             # Alembic reports "base" as None; a stamp's destinations come as a tuple.
@@ -92,7 +96,16 @@ def run_migrations_online() -> None:
     if connection is not None:
         run_on(connection)
         return
-    url = database_url()
+    try:
+        run_from_url(database_url())
+    except HeroesError as error:
+        # The alembic CLI prints a CommandError as one line; anything else
+        # would reach the user as a traceback.
+        raise CommandError(str(error)) from error
+
+
+def run_from_url(url: URL) -> None:
+    """Migrate one connection of an engine opened from ``url`` (the CLI path)."""
     if url.get_dialect().is_async:
         asyncio.run(run_async_migrations(url))
         return

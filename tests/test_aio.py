@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,7 +22,13 @@ from heroes_sa import many_to_many, one_to_many
 from heroes_sa.aio import async_url
 from heroes_sa.engine import URL_ENV_VAR
 from heroes_sa.errors import MigrationRefusedError
-from tests.async_helpers import BACKENDS, capture, fresh_async_engine
+from tests.async_helpers import (
+    BACKENDS,
+    capture,
+    driver_coroutine_left_unawaited,
+    fresh_async_engine,
+    is_missing_greenlet,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,16 +110,23 @@ async def test_sqlite_async_engine_rolls_back_ddl_and_released_savepoints() -> N
 
 
 @pytest.mark.asyncio
-async def test_an_async_database_file_uses_write_ahead_logging(tmp_path: Path) -> None:
-    for name, kwargs, expected in [
-        ("wal.db", {}, "wal"),
-        ("plain.db", {"sqlite_wal": False}, "delete"),
-    ]:
+async def test_an_async_engine_writes_nothing_by_connecting_and_its_migration_sets_wal(
+    tmp_path: Path,
+) -> None:
+    async def mode_after(name: str, migrate: bool, **kwargs: bool) -> str:
         engine = heroes_sa.create_async_engine(f"sqlite:///{tmp_path / name}", **kwargs)
         async with engine.connect() as connection:
-            mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+            await connection.exec_driver_sql("SELECT 1")
+        if migrate:
+            await heroes_sa.upgrade_async(engine)
         await engine.dispose()
-        assert mode == expected
+        with closing(sqlite3.connect(tmp_path / name)) as raw:
+            mode: str = raw.execute("PRAGMA journal_mode").fetchone()[0]
+        return mode
+
+    assert await mode_after("opened.db", migrate=False) == "delete"
+    assert await mode_after("migrated.db", migrate=True) == "wal"
+    assert await mode_after("opt-in.db", migrate=False, sqlite_wal=True) == "wal"
 
 
 @pytest.mark.asyncio
@@ -142,6 +159,51 @@ async def test_an_in_memory_async_engine_is_one_database_for_every_connection() 
             await first.exec_driver_sql("CREATE TABLE t (x INTEGER)")
         async with engine.connect() as second:
             assert (await second.exec_driver_sql("SELECT count(*) FROM t")).scalar() == 0
+
+
+@contextmanager
+def pool_log_without_tracebacks() -> Iterator[None]:
+    """Drop the traceback from what the pool logs about the connection it discards.
+
+    The pool logs the failed reset with its traceback, and pytest's log
+    capture keeps the record to the end of the run, and with it the driver
+    coroutine that :func:`driver_coroutine_left_unawaited` must see collected.
+    """
+
+    def strip(record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        return True
+
+    pool_logger = logging.getLogger("sqlalchemy.pool.impl.AsyncAdaptedQueuePool")
+    pool_logger.addFilter(strip)
+    try:
+        yield
+    finally:
+        pool_logger.removeFilter(strip)
+
+
+@pytest.mark.asyncio
+async def test_an_in_memory_async_database_outlives_a_connection_lost_to_missing_greenlet() -> None:
+    """The pool discards a connection it cannot roll back; the data must stay.
+
+    Touching an expired attribute after a commit makes SQLAlchemy begin a
+    transaction outside an await; it refuses (MissingGreenlet) and the pool
+    drops that connection, which on a one-connection in-memory database
+    took every table with it.
+    """
+    with driver_coroutine_left_unawaited(), pool_log_without_tracebacks():
+        async with fresh_async_engine("sqlite") as engine:
+            async with AsyncSession(engine) as session:
+                hero = many_to_many.Hero(name="Deadpond", secret_name="Dive Wilson")
+                session.add(hero)
+                await session.commit()
+                with pytest.raises(sa.exc.StatementError) as raised:
+                    _ = hero.name
+                assert is_missing_greenlet(raised.value), repr(raised.value)
+                del raised
+            async with AsyncSession(engine) as session:
+                names = (await session.scalars(sa.select(many_to_many.Hero.name))).all()
+    assert names == ["Deadpond"]
 
 
 @pytest.mark.asyncio

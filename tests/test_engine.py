@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session
 
 import heroes_sa
 from heroes_sa import many_to_many
-from heroes_sa.engine import DEFAULT_URL, URL_ENV_VAR, resolve_url
+from heroes_sa.engine import DEFAULT_URL, URL_ENV_VAR, resolve_url, sqlite_pragma
 
 
 def test_url_argument_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,7 +48,9 @@ def test_every_sqlite_connection_enforces_foreign_keys(tmp_path: Path) -> None:
     heroes_sa.upgrade(engine)
     with engine.connect() as a, engine.connect() as b:
         for connection in (a, b):
-            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            # Past SQLAlchemy, so no transaction begins: two connections of one
+            # thread must not both take the write lock.
+            assert sqlite_pragma(connection.connection.dbapi_connection, "PRAGMA foreign_keys") == 1
 
 
 def test_ddl_is_rolled_back_with_its_transaction() -> None:
@@ -92,26 +96,45 @@ def test_create_engine_passes_keyword_arguments_through() -> None:
     assert engine.echo is True
 
 
-def test_a_database_file_uses_write_ahead_logging(tmp_path: Path) -> None:
-    engine = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+def journal_mode(path: Path) -> str:
+    """The journal mode recorded in the file, read with plain sqlite3."""
+    with closing(sqlite3.connect(path)) as raw:
+        mode: str = raw.execute("PRAGMA journal_mode").fetchone()[0]
+    return mode
+
+
+def test_opening_a_file_leaves_its_journal_mode_and_a_migration_sets_wal(tmp_path: Path) -> None:
+    path = tmp_path / "heroes.db"
+    engine = heroes_sa.create_engine(f"sqlite:///{path}")
     with engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        connection.exec_driver_sql("SELECT 1")
+    assert journal_mode(path) == "delete", "connecting must not write to the file"
+    heroes_sa.upgrade(engine)
     engine.dispose()
-    plain = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'rollback.db'}", sqlite_wal=False)
-    with plain.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
-    plain.dispose()
+    assert journal_mode(path) == "wal", "the migration wrote, and leaves the file in WAL mode"
+
+
+def test_sqlite_wal_true_switches_each_connection_to_wal(tmp_path: Path) -> None:
+    path = tmp_path / "opt-in.db"
+    engine = heroes_sa.create_engine(f"sqlite:///{path}", sqlite_wal=True)
+    with engine.connect():
+        pass
+    engine.dispose()
+    assert journal_mode(path) == "wal"
 
 
 @pytest.mark.parametrize(
-    ("mode", "sent"), [("IMMEDIATE", "BEGIN IMMEDIATE"), ("DEFERRED", "BEGIN")]
+    ("options", "sent"),
+    [
+        ({}, "BEGIN IMMEDIATE"),
+        ({"sqlite_begin": "IMMEDIATE"}, "BEGIN IMMEDIATE"),
+        ({"sqlite_begin": "DEFERRED"}, "BEGIN"),
+    ],
 )
-def test_sqlite_begin_execution_option_picks_the_begin_statement(
-    tmp_path: Path, mode: str, sent: str
+def test_transactions_begin_immediate_unless_the_sqlite_begin_option_says_otherwise(
+    tmp_path: Path, options: dict[str, str], sent: str
 ) -> None:
-    engine = heroes_sa.create_engine(
-        f"sqlite:///{tmp_path / 'begin.db'}", execution_options={"sqlite_begin": mode}
-    )
+    engine = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'begin.db'}", execution_options=options)
     seen: list[str] = []
     sa.event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
     with engine.begin() as connection:

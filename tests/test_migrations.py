@@ -253,7 +253,7 @@ def test_sqlite_migration_follows_sqlites_table_rebuild_procedure(engine: Engine
     steps = [s for s in sent if s.startswith(("PRAGMA foreign_key", "BEGIN", "COMMIT", "ROLLBACK"))]
     assert steps == [
         "PRAGMA foreign_keys=OFF",
-        "BEGIN",
+        "BEGIN IMMEDIATE",  # the write lock before Alembic reads the revision
         "PRAGMA foreign_key_check",
         "PRAGMA foreign_key_check",
         "COMMIT",

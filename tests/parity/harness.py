@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 import heroes_sa
 from heroes_sa import many_to_many, one_to_many
+from heroes_sa.engine import DEFAULT_SQLITE_BEGIN, SQLITE_BEGIN
 from tests.parity import sqlmodel_many_to_many, sqlmodel_one_to_many
 from tests.sql_log import Statement
 
@@ -46,6 +47,9 @@ SQLMODEL_MODELS: Final[Mapping[str, ModuleType]] = {
     "one_to_many": sqlmodel_one_to_many,
     "many_to_many": sqlmodel_many_to_many,
 }
+
+#: The statement heroes_sa's SQLite hook opens each transaction with.
+OWN_BEGIN: Final = SQLITE_BEGIN[DEFAULT_SQLITE_BEGIN]
 
 
 # --- the two implementations ------------------------------------------------
@@ -346,14 +350,15 @@ def canonical(statements: Sequence[Statement], layers: Mapping[str, int]) -> lis
 def without_own_begin(log: TransactionLog) -> list[Transaction]:
     """heroes_sa's transactions with the ``BEGIN`` its SQLite hook sends removed.
 
-    Checks that each transaction starts with exactly that one ``BEGIN``: it is
-    the only statement heroes_sa adds on SQLite, where Python's driver would
-    otherwise open transactions on its own, and only before writes.
+    Checks that each transaction starts with exactly that one ``BEGIN``
+    (``BEGIN IMMEDIATE``, heroes_sa's default): it is the only statement
+    heroes_sa adds on SQLite, where Python's driver would otherwise open
+    transactions on its own, and only before writes.
     """
     stripped = []
     for transaction in log.transactions:
         sqls = [s.sql for s in transaction.statements]
-        assert sqls[:1] == ["BEGIN"], f"a heroes_sa transaction without its BEGIN: {sqls}"
-        assert "BEGIN" not in sqls[1:], f"a second BEGIN inside one transaction: {sqls}"
+        assert sqls[:1] == [OWN_BEGIN], f"a heroes_sa transaction without its BEGIN: {sqls}"
+        assert OWN_BEGIN not in sqls[1:], f"a second BEGIN inside one transaction: {sqls}"
         stripped.append(Transaction(transaction.statements[1:], transaction.end, begun=True))
     return stripped

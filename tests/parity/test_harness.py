@@ -12,6 +12,7 @@ pytest.importorskip("sqlmodel", reason="the parity suite needs the 'parity' extr
 
 from heroes_sa import many_to_many, one_to_many
 from tests.parity.harness import (
+    OWN_BEGIN,
     Transaction,
     TransactionLog,
     canonical,
@@ -62,7 +63,7 @@ def test_parameters_and_reads_count() -> None:
 
 
 def test_heroes_sa_transactions_must_each_start_with_one_begin() -> None:
-    begin = Statement("BEGIN", (), False)
+    begin = Statement(OWN_BEGIN, (), False)
     good = TransactionLog([Transaction([begin, HERO], "commit", begun=True)])
     assert [t.statements for t in without_own_begin(good)] == [[HERO]]
     for statements in ([HERO], [begin, HERO, begin]):
