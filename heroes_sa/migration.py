@@ -173,7 +173,8 @@ def check_downgrade_path(connection: Connection, script: ScriptDirectory, destin
     the database untouched even where DDL commits at once (MariaDB), however
     many revisions the downgrade crosses.
     """
-    current = MigrationContext.configure(connection, opts=alembic_opts(connection)).get_current_revision()
+    context = MigrationContext.configure(connection, opts=alembic_opts(connection))
+    current = context.get_current_revision()
     for sc in scripts_to_undo(script, current, destination):
         check = getattr(sc.module, "check_downgrade", None)
         if check is not None:

@@ -134,7 +134,9 @@ def test_sqlite_wal_true_switches_each_connection_to_wal(tmp_path: Path) -> None
 def test_transactions_begin_immediate_unless_the_sqlite_begin_option_says_otherwise(
     tmp_path: Path, options: dict[str, str], sent: str
 ) -> None:
-    engine = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'begin.db'}", execution_options=options)
+    engine = heroes_sa.create_engine(
+        f"sqlite:///{tmp_path / 'begin.db'}", execution_options=options
+    )
     seen: list[str] = []
     sa.event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
     with engine.begin() as connection:
