@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 from collections.abc import Sequence
+from urllib.parse import quote_plus
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
@@ -55,15 +57,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def describe_failure(error: Exception, url: URL) -> str:
-    """One line for the user; never contains the URL's password."""
-    if isinstance(error, OperationalError) and not is_sqlite_memory(url):
-        where = describe_location(url)
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        return f"cannot use the database at {where}: {reason}"
+def describe_failure(error: BaseException, url: URL) -> str:
+    """One line for the user, never holding the URL's password.
+
+    Built, never edited: where the database is comes from the URL rendered
+    without its password (:func:`~heroes_sa.engine.describe_location`), why
+    it failed from the driver's own first line, which is left out whole if
+    it repeats the password as a connection string would.
+    """
+    if isinstance(error, OperationalError | OSError) and not is_sqlite_memory(url):
+        reason = getattr(error, "orig", None) or error
+        return f"cannot use the database at {describe_location(url)}: {driver_text(reason, url)}"
     if isinstance(error, SQLAlchemyError):
-        return str(error).strip().splitlines()[0]
+        return driver_text(error, url)
     return str(error)
+
+
+def driver_text(error: BaseException, url: URL) -> str:
+    """The first line of what the driver (or SQLAlchemy) said about ``error``."""
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else type(error).__name__
+    if url.password and repeats_password(text, url.username or "", str(url.password)):
+        return f"{type(error).__name__} (its message repeats the password, so it is not shown)"
+    return text
+
+
+def repeats_password(text: str, username: str, password: str) -> bool:
+    """True when ``text`` holds ``password`` as a connection string would show it.
+
+    That is ``password=...`` (a DSN), ``:...@`` (a URL) or ``user:...``, with
+    the password as it is or URL-quoted: a driver that repeats its connection
+    string leaks it that way, while a short password may well occur in
+    ordinary words.
+    """
+    for form in {password, quote_plus(password)}:
+        value = re.escape(form)
+        end = r"(?=[\s'\"&;,)@/]|$)"
+        forms = [rf"password\s*=\s*['\"]?{value}{end}", rf":{value}@"]
+        if username:
+            forms.append(rf"{re.escape(username)}:{value}{end}")
+        if re.search("|".join(forms), text):
+            return True
+    return False
 
 
 def open_engine(url: URL, echo: bool) -> Engine:
@@ -87,10 +122,8 @@ def open_engine(url: URL, echo: bool) -> Engine:
         ) from error
 
 
-def fail(message: str, url: URL | None = None, status: int = 1) -> int:
+def fail(message: str, status: int = 1) -> int:
     """Print ``message`` as the command's one-line error; return ``status``."""
-    if url is not None and url.password:
-        message = message.replace(url.password, "***")
     print(f"heroes-sa: error: {message}", file=sys.stderr)
     return status
 
@@ -108,13 +141,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.use_async:
             asyncio.run(_run_async(args.name, async_url(url), args.echo))
             return 0
+        if url.get_dialect().is_async:
+            return fail(
+                f"{url.drivername}:// names an async driver, which needs --async"
+                f" (or a sync URL such as {url.get_backend_name()}://)"
+            )
         engine = open_engine(url, args.echo)
-    except (HeroesError, SQLAlchemyError, ArgumentError, ImportError) as error:
-        return fail(describe_failure(error, url), url)
+    except (HeroesError, SQLAlchemyError, ImportError, OSError) as error:
+        return fail(describe_failure(error, url))
     try:
         run(args.name, engine)
-    except (HeroesError, SQLAlchemyError) as error:
-        return fail(describe_failure(error, url), url)
+    except (HeroesError, SQLAlchemyError, OSError) as error:
+        return fail(describe_failure(error, url))
     finally:
         engine.dispose()
     return 0

@@ -109,13 +109,10 @@ def test_an_operational_error_names_host_and_port_not_the_password(
     error = sa.exc.OperationalError(
         "SELECT 1", {}, Exception("connection refused for hero:s3cr3t-pw\nmore detail")
     )
-    assert describe_failure(error, url).startswith(
-        "cannot use the database at db.example:5433: connection refused for hero:"
-    )
-    assert fail(describe_failure(error, url), url) == 1
+    assert fail(describe_failure(error, url)) == 1
     assert capsys.readouterr().err == (
         "heroes-sa: error: cannot use the database at db.example:5433:"
-        " connection refused for hero:***\n"
+        " Exception (its message repeats the password, so it is not shown)\n"
     )
 
 
