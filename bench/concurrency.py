@@ -9,7 +9,8 @@ figures are what a user gets without reading the fine print.
     sessions that add a hero and commit, then refresh it and write again (the
     tutorial's pattern), and every fifth session rolls back instead.
 ``file-writers``
-    Threads and processes on one database file at head, all started at once
+    Threads and processes on one database file at head (on a server too:
+    :func:`concurrent_writers` takes any URL), all started at once
     (a barrier), each running read-then-write transactions: a new hero in two
     teams (commit, refresh, write again), a membership switched on or off, and
     ``bulk_create`` (which reads the highest id before it inserts).
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -58,6 +60,9 @@ from heroes_sa.bulk import bulk_create
 from heroes_sa.many_to_many import Hero, Team
 
 ROOT: Final = Path(__file__).resolve().parent.parent
+
+#: A line of the log format in alembic.ini (``INFO  [alembic.runtime.migration] ...``).
+LOG_LINE: Final = re.compile(r"[A-Z]+ +\[[\w.]+\] ")
 
 #: Teams in every file database the workloads write to.
 TEAMS: Final = 20
@@ -199,7 +204,7 @@ def head_file(path: Path) -> str:
     return url
 
 
-def file_worker(url: str, worker: str, transactions: int, seed: int, barrier: Barrier) -> WorkerLog:
+def writer(url: str, worker: str, transactions: int, seed: int, barrier: Barrier) -> WorkerLog:
     """Run ``transactions`` read-then-write transactions on ``url``, after ``barrier``."""
     rng = random.Random(seed)
     engine = heroes_sa.create_engine(url)
@@ -270,7 +275,9 @@ def _one_transaction(
         log.heroes[heroes[1]] = (frozenset(picked[1:]), None)
 
 
-def file_writers(url: str, threads: int = 3, processes: int = 2, transactions: int = 40) -> Outcome:
+def concurrent_writers(
+    url: str, threads: int = 3, processes: int = 2, transactions: int = 40
+) -> Outcome:
     """``threads`` threads and ``processes`` processes writing to ``url`` at once."""
     spawn = get_context("spawn")
     with (
@@ -280,10 +287,10 @@ def file_writers(url: str, threads: int = 3, processes: int = 2, transactions: i
     ):
         barrier = manager.Barrier(threads + processes)
         futures: list[Future[WorkerLog]] = [
-            thread_pool.submit(file_worker, url, f"thread{i}", transactions, i, barrier)
+            thread_pool.submit(writer, url, f"thread{i}", transactions, i, barrier)
             for i in range(threads)
         ] + [
-            process_pool.submit(file_worker, url, f"process{i}", transactions, 100 + i, barrier)
+            process_pool.submit(writer, url, f"process{i}", transactions, 100 + i, barrier)
             for i in range(processes)
         ]
         logs = [future.result(timeout=300) for future in futures]
@@ -331,7 +338,7 @@ class MigrationRun:
     """Two migrators started together on one file, and the file they left."""
 
     returncodes: list[int]
-    #: What each migrator printed to stderr besides Alembic's INFO log lines.
+    #: What each migrator printed besides the log lines of alembic.ini's format.
     errors: list[list[str]]
     seconds: float
     revision: str | None
@@ -348,10 +355,18 @@ def two_migrations(template: Path, memberships: list[tuple[int, int]], kind: str
         command = MIGRATORS[kind]
         started = time.perf_counter()
         children = [
-            subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+            # Alembic prints FAILED: on stdout and its log on stderr.
+            subprocess.Popen(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
             for _ in range(2)
         ]
-        stderr = [child.communicate(timeout=300)[1] for child in children]
+        output = [child.communicate(timeout=300)[0] for child in children]
         seconds = time.perf_counter() - started
         with closing(sqlite3.connect(path)) as raw:
             (revision,) = raw.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -360,7 +375,7 @@ def two_migrations(template: Path, memberships: list[tuple[int, int]], kind: str
             sound = raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)] and not (
                 raw.execute("PRAGMA foreign_key_check").fetchall()
             )
-        errors = [[line for line in e.splitlines() if not line.startswith("INFO")] for e in stderr]
+        errors = [[line for line in o.splitlines() if not LOG_LINE.match(line)] for o in output]
         return MigrationRun(
             [c.returncode for c in children], errors, seconds, revision, kept, sound
         )
@@ -417,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(memory_threads().summary("memory-threads"))
     with tempfile.TemporaryDirectory() as scratch:
         url = head_file(Path(scratch) / "writers.db")
-        print(file_writers(url).summary("file-writers"))
+        print(concurrent_writers(url).summary("file-writers"))
         template = Path(scratch) / "old.db"
         memberships = one_to_many_file(template, args.heroes)
         for kind in MIGRATORS:

@@ -43,6 +43,20 @@ def test_in_memory_engine_is_one_database_for_every_connection() -> None:
         assert second.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
 
 
+def test_an_in_memory_database_outlives_a_connection_the_pool_discards() -> None:
+    """SQLAlchemy invalidates a connection after some errors; the data must stay."""
+    engine = heroes_sa.create_engine("sqlite://")
+    heroes_sa.upgrade(engine)
+    with Session(engine) as session:
+        session.add(many_to_many.Hero(name="Deadpond", secret_name="Dive Wilson"))
+        session.commit()
+    with engine.connect() as connection:
+        connection.invalidate()
+    with Session(engine) as session:
+        assert session.scalars(sa.select(many_to_many.Hero.name)).all() == ["Deadpond"]
+    engine.dispose()
+
+
 def test_every_sqlite_connection_enforces_foreign_keys(tmp_path: Path) -> None:
     engine = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'fk.db'}", pool_size=2)
     heroes_sa.upgrade(engine)
