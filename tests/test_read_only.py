@@ -154,14 +154,10 @@ def test_a_refused_upgrade_leaves_the_file_byte_identical(tmp_path: Path) -> Non
     assert snapshot(path) == before
 
 
-@pytest.mark.parametrize("command", [["current"], ["check"]])
-def test_alembic_commands_that_only_read_leave_the_file_byte_identical(
-    tmp_path: Path, command: list[str]
-) -> None:
-    path = migrated_file(tmp_path / "heroes.db", "delete")
-    before = snapshot(path)
-    done = subprocess.run(
-        [sys.executable, "-m", "alembic", *command],
+def alembic(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The ``alembic`` CLI of the checkout, on the database file ``path``."""
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
         cwd=ROOT,
         env={**os.environ, URL_ENV_VAR: f"sqlite:///{path}"},
         capture_output=True,
@@ -169,20 +165,22 @@ def test_alembic_commands_that_only_read_leave_the_file_byte_identical(
         timeout=120,
         check=False,
     )
+
+
+@pytest.mark.parametrize("command", [["current"], ["check"]])
+def test_alembic_commands_that_only_read_leave_the_file_byte_identical(
+    tmp_path: Path, command: list[str]
+) -> None:
+    path = migrated_file(tmp_path / "heroes.db", "delete")
+    before = snapshot(path)
+    done = alembic(path, *command)
     assert done.returncode == 0, done.stdout + done.stderr
     assert snapshot(path) == before
 
 
 def test_alembic_is_told_that_sqlite_ddl_is_transactional(tmp_path: Path) -> None:
     """Its log said "non-transactional", twice, although the engine makes DDL transactional."""
-    done = subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=ROOT,
-        env={**os.environ, URL_ENV_VAR: f"sqlite:///{tmp_path / 'heroes.db'}"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    done = alembic(tmp_path / "heroes.db", "upgrade", "head")
+    assert done.returncode == 0, done.stdout + done.stderr
     assert done.stderr.count("Will assume transactional DDL.") >= 1
     assert "non-transactional" not in done.stderr
