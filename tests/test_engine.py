@@ -177,3 +177,11 @@ def test_server_engines_ping_connections_before_use() -> None:
     assert engine.pool._pre_ping
     assert "pw" not in repr(engine)
     assert heroes_sa.create_engine("sqlite://").pool._pre_ping is False
+
+
+def test_an_engine_with_execution_options_is_still_set_up_for_migrations() -> None:
+    """``engine.execution_options(...)`` makes a new Engine sharing the pool and hooks."""
+    engine = heroes_sa.create_engine("sqlite://")
+    heroes_sa.upgrade(engine.execution_options(sqlite_begin="DEFERRED"))
+    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    engine.dispose()
