@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import heroes_sa
-from heroes_sa import many_to_many, one_to_many
+from heroes_sa import link_model, one_to_many
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [
@@ -45,7 +45,7 @@ def test_alembic_cli_creates_database_db_and_finds_no_drift(
     upgraded = alembic("upgrade", "head", cwd=tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
     engine = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'database.db'}")
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
     engine.dispose()
     checked = alembic("check", cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
@@ -73,15 +73,17 @@ def test_alembic_cli_reports_a_refused_downgrade(tmp_path: Path) -> None:
             "INSERT INTO team (name, headquarters) VALUES ('A', 'a'), ('B', 'b')"
         )
         connection.exec_driver_sql("INSERT INTO hero (name, secret_name) VALUES ('Deadpond', 'D')")
-        connection.exec_driver_sql("INSERT INTO heroteamlink VALUES (1, 1), (2, 1)")
-    # Two revisions down: the refusal of 0002 must come before 0003's step.
+        connection.exec_driver_sql(
+            "INSERT INTO heroteamlink (team_id, hero_id) VALUES (1, 1), (2, 1)"
+        )
+    # Three revisions down: the refusal of 0002 must come before any later step.
     result = alembic("downgrade", one_to_many.REVISION, cwd=tmp_path, HEROES_DATABASE_URL=url)
     assert result.returncode != 0
     # One line, as Alembic prints its own errors, not a traceback.
     assert "Traceback" not in result.stderr
     assert result.stdout.startswith("FAILED: cannot downgrade below 0002_many_to_many")
     assert "hero 1 'Deadpond' (2 teams)" in result.stdout
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
     engine.dispose()
 
 
@@ -141,4 +143,4 @@ def test_an_installed_wheel_migrates_without_the_checkout(wheel: Path, tmp_path:
     assert result.returncode == 0, result.stderr
     location, revision = result.stdout.split()
     assert location == str(site / "heroes_sa" / "_migrations")
-    assert revision == many_to_many.REVISION
+    assert revision == link_model.REVISION

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import heroes_sa
-from heroes_sa import many_to_many, one_to_many
+from heroes_sa import link_model, many_to_many, one_to_many
 from heroes_sa.errors import MigrationError, MigrationRefusedError
 from heroes_sa.migration import (
     alembic_config,
@@ -32,12 +32,13 @@ from tests.migration_helpers import (
     set_foreign_keys,
 )
 
-REVISIONS = [one_to_many.REVISION, "0002_many_to_many", many_to_many.REVISION]
-# The revisions that have a models module (0002's schema is the head's without
+REVISIONS = [one_to_many.REVISION, "0002_many_to_many", many_to_many.REVISION, link_model.REVISION]
+# The revisions that have a models module (0002's schema is 0003's without
 # the index 0003 adds).
 MODELS = {
     one_to_many.REVISION: one_to_many.Base.metadata,
     many_to_many.REVISION: many_to_many.Base.metadata,
+    link_model.REVISION: link_model.Base.metadata,
 }
 
 
@@ -77,7 +78,7 @@ def seed_one_to_many(engine: Engine) -> None:
 def test_single_head() -> None:
     """Two heads would make `alembic upgrade head` ambiguous."""
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == [many_to_many.REVISION]
+    assert script.get_heads() == [link_model.REVISION]
     assert [s.revision for s in reversed(list(script.walk_revisions()))] == REVISIONS
 
 
@@ -127,7 +128,7 @@ def test_upgrade_moves_every_membership_into_link_rows(engine: Engine) -> None:
         (team_id, hero_id) for hero_id, *_, team_id in rows(engine, "hero") if team_id
     )
 
-    heroes_sa.upgrade(engine)
+    heroes_sa.upgrade(engine, many_to_many.REVISION)
     assert rows(engine, "hero") == heroes_before
     assert rows(engine, "heroteamlink") == expected_links
     with Session(engine) as session:
@@ -172,7 +173,7 @@ def test_downgrade_refuses_heroes_in_two_teams_and_changes_nothing(engine: Engin
     with pytest.raises(MigrationRefusedError, match=r"hero 1 'Deadpond' \(2 teams\)") as refused:
         heroes_sa.downgrade(engine, one_to_many.REVISION)
     assert "Rusty-Man" not in str(refused.value)
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
     assert schema_snapshot(engine) == schema
     assert rows(engine, "heroteamlink") == links
     assert rows(engine, "hero") == heroes
@@ -269,7 +270,7 @@ def test_a_violation_the_migration_adds_is_refused_before_commit(engine: Engine)
         set_foreign_keys(connection, False)
         with connection.begin():
             known = foreign_key_violations(connection)
-            connection.exec_driver_sql("INSERT INTO heroteamlink VALUES (5, 6)")
+            connection.exec_driver_sql("INSERT INTO heroteamlink (team_id, hero_id) VALUES (5, 6)")
             with pytest.raises(MigrationError, match=r"heroteamlink rowid 1 -> (hero|team)"):
                 check_foreign_keys(connection, known)
             # Violations that were there before are the data's, not the migration's.
@@ -301,7 +302,7 @@ def test_a_connection_already_in_a_transaction_is_migrated_inside_it(engine: Eng
             set_foreign_keys(connection, False)
         with connection.begin():
             heroes_sa.upgrade(connection)
-            assert heroes_sa.current_revision(connection) == many_to_many.REVISION
+            assert heroes_sa.current_revision(connection) == link_model.REVISION
             connection.rollback()
         assert heroes_sa.current_revision(connection) is None
 
@@ -332,15 +333,15 @@ def test_offline_sql_for_the_data_moving_revision_is_refused(
         command.upgrade(config, f"{one_to_many.REVISION}:head", sql=True)
 
 
-def test_head_revision_is_the_many_to_many_models() -> None:
-    assert heroes_sa.head_revision() == many_to_many.REVISION
+def test_head_revision_is_the_link_models() -> None:
+    assert heroes_sa.head_revision() == link_model.REVISION
 
 
 def test_revision_0003_only_indexes_the_link_tables_hero_id(engine: Engine) -> None:
     """The index that keeps loading a hero's teams from scanning every link row."""
     heroes_sa.upgrade(engine, "0002_many_to_many")
     before = schema_snapshot(engine)
-    heroes_sa.upgrade(engine)
+    heroes_sa.upgrade(engine, many_to_many.REVISION)
     after = schema_snapshot(engine)
 
     def indexes(snapshot: dict[str, Any]) -> list[tuple[str, list[str], bool]]:
@@ -389,7 +390,7 @@ def test_a_downgrade_across_several_revisions_checks_the_data_before_any_step(
     """On MariaDB each step's DDL commits at once: a refusal must come first."""
     heroes_sa.upgrade(engine, one_to_many.REVISION)
     seed_one_to_many(engine)
-    heroes_sa.upgrade(engine)
+    heroes_sa.upgrade(engine, many_to_many.REVISION)
     with Session(engine) as session:
         deadpond = session.scalars(sa.select(many_to_many.Hero).filter_by(name="Deadpond")).one()
         deadpond.teams.append(
