@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 import heroes_sa
-from heroes_sa import many_to_many, one_to_many
+from heroes_sa import link_model, many_to_many, one_to_many
 from heroes_sa.cli import describe_failure, fail, main
 from heroes_sa.demo import DEMOS
 from heroes_sa.engine import URL_ENV_VAR
@@ -150,6 +150,7 @@ def test_an_unknown_demo_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
 def test_demo_models_match_the_modules() -> None:
     assert DEMOS["many-to-many"][0] == many_to_many.REVISION
     assert DEMOS["one-to-many"][0] == one_to_many.REVISION
+    assert DEMOS["link-model"][0] == link_model.REVISION
 
 
 def test_the_environment_names_the_demo_database(
