@@ -94,8 +94,9 @@ def read_heroes_with_teams(
 #: What upgrading from revision 0001 to head does on SQLite, statement for
 #: statement as Alembic emits it: 0002's new table, set-based move and batch
 #: mode's rebuild of ``hero`` without ``team_id``, 0003's index, 0004's
-#: ``is_training`` column, the version stamps; minus the reflection Alembic needs to work that out.  (The refusal
-#: check that comes first is :data:`_DANGLING_TEAM_IDS`.)
+#: ``is_training`` column, the version stamps; minus the reflection Alembic
+#: needs to work that out.  (The refusal check that comes first is
+#: :data:`_DANGLING_TEAM_IDS`.)
 MIGRATION_0001_TO_HEAD: Final = (
     """CREATE TABLE heroteamlink (
     team_id INTEGER NOT NULL,
