@@ -185,24 +185,12 @@ def test_a_downgrade_refuses_memberships_in_training_before_any_step(
     ) == before
 
 
-def schema(engine: Engine) -> dict[str, Any]:
-    """:func:`schema_snapshot`, each table's foreign keys in a fixed order.
-
-    SQLite's batch mode rebuilds heroteamlink to drop the column, and writes
-    its two foreign keys in the order of a set: the same keys, in either order.
-    """
-    snapshot = schema_snapshot(engine)
-    for table in snapshot.values():
-        table["fks"] = sorted(table["fks"], key=lambda fk: fk["constrained_columns"])
-    return snapshot
-
-
 def test_down_and_up_twice_keeps_the_memberships_and_the_schema(engine: Engine) -> None:
     """With no membership in training the column goes, and comes back false."""
     heroes_sa.upgrade(engine, BEFORE)
-    at_0003 = schema(engine)
+    at_0003 = schema_snapshot(engine)
     heroes_sa.upgrade(engine)
-    at_head = schema(engine)
+    at_head = schema_snapshot(engine)
     seed_at_head(engine, training=False)
     links = rows(engine, "heroteamlink")
     assert [flag for *_, flag in links] == [False] * 4
@@ -210,11 +198,37 @@ def test_down_and_up_twice_keeps_the_memberships_and_the_schema(engine: Engine) 
     for _ in range(2):
         heroes_sa.downgrade(engine, BEFORE)
         assert heroes_sa.current_revision(engine) == BEFORE
-        assert schema(engine) == {**at_0003, "alembic_version": at_head["alembic_version"]}
+        assert schema_snapshot(engine) == {
+            **at_0003,
+            "alembic_version": at_head["alembic_version"],
+        }
         assert rows(engine, "heroteamlink") == [(team, hero) for team, hero, _ in links]
         heroes_sa.upgrade(engine)
-        assert schema(engine) == at_head
+        assert schema_snapshot(engine) == at_head
         assert rows(engine, "heroteamlink") == links
+
+
+def test_sqlite_before_3_35_rebuilds_the_table_to_drop_the_column(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No ALTER TABLE ... DROP COLUMN there: batch mode copies the table instead."""
+    engine = heroes_sa.create_engine("sqlite://")
+    heroes_sa.upgrade(engine)
+    seed_at_head(engine, training=False)
+    links = rows(engine, "heroteamlink")
+    monkeypatch.setattr(engine.dialect, "server_version_info", (3, 34, 1))
+    sent: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+
+    heroes_sa.downgrade(engine, BEFORE)
+    assert any(sql.strip() == "DROP TABLE heroteamlink" for sql in sent)
+    assert not any("DROP COLUMN" in sql for sql in sent)
+    assert rows(engine, "heroteamlink") == [(team, hero) for team, hero, _ in links]
+    assert [c["name"] for c in sa.inspect(engine).get_columns("heroteamlink")] == [
+        "team_id",
+        "hero_id",
+    ]
+    engine.dispose()
 
 
 def same_boolean_default(

@@ -11,6 +11,8 @@ default of false: every existing membership becomes "not training", and
 naming them, while any membership is in training: that fact has nowhere to go
 below this revision.  The check reads the data before any DDL, so a refusal
 leaves the database untouched even on MariaDB, where DDL is not transactional.
+SQLite drops the column in place from version 3.35 on, so the table keeps its
+exact definition; an older SQLite has the table rebuilt by batch mode.
 
 A migration is a snapshot in time: it never imports heroes_sa's models, whose
 shape belongs to the newest revision only.
@@ -29,6 +31,9 @@ revision: str = "0004_link_is_training"
 down_revision: str | Sequence[str] | None = "0003_link_hero_id_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+#: The SQLite version whose ALTER TABLE drops a column in place.
+SQLITE_DROP_COLUMN = (3, 35, 0)
 
 # Lightweight table stand-ins, as they are at this point in history.
 hero = sa.table("hero", sa.column("id", sa.Integer()), sa.column("name", sa.String()))
@@ -83,6 +88,12 @@ def downgrade() -> None:
             f"revision {revision} checks the data before dropping is_training, which needs"
             " a live database; run it online instead of with --sql"
         )
-    check_downgrade(op.get_bind())
-    with op.batch_alter_table("heroteamlink") as batch:
-        batch.drop_column("is_training")
+    bind = op.get_bind()
+    check_downgrade(bind)
+    version = bind.dialect.server_version_info or ()
+    if bind.dialect.name == "sqlite" and version < SQLITE_DROP_COLUMN:
+        # Batch mode rebuilds the table instead: copy, drop, rename.
+        with op.batch_alter_table("heroteamlink") as batch:
+            batch.drop_column("is_training")
+    else:
+        op.drop_column("heroteamlink", "is_training")
