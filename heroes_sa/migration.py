@@ -8,12 +8,12 @@ caller's connection travels to ``env.py`` in ``Config.attributes``, which is
 what lets an in-memory SQLite database be migrated at all.
 
 :func:`migration_transaction` is the transaction every migration runs in, and
-:func:`check_downgrade_path` the data checks ``env.py`` runs before the first
-step of a downgrade.
+:func:`check_destination` what ``env.py`` checks before the first step.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +31,10 @@ from heroes_sa.errors import MigrationError, WrongRevisionError
 
 #: ``Config.attributes`` key under which env.py finds the caller's connection.
 CONNECTION_ATTRIBUTE: Final = "connection"
+
+#: ``Config.attributes`` key telling env.py the command is an upgrade, which
+#: Alembic does not say; :func:`check_destination` refuses one that goes down.
+UPGRADE_ATTRIBUTE: Final = "heroes_sa.upgrade"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -56,9 +60,11 @@ def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic :class:`~alembic.config.Config` for heroes_sa's scripts.
 
     With ``connection``, env.py migrates that connection instead of opening
-    one from a URL.
+    one from a URL.  What the commands print (``current``, ``history``) goes
+    to ``sys.stdout`` as it is now, so ``contextlib.redirect_stdout`` works
+    (``Config``'s own default is the ``sys.stdout`` of import time).
     """
-    config = Config()
+    config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(script_location()))
     if connection is not None:
         config.attributes[CONNECTION_ATTRIBUTE] = connection
@@ -96,7 +102,7 @@ def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
     """
     with _connected(bind) as connection:
         config = alembic_config(connection)
-        refuse_upgrade_below(connection, ScriptDirectory.from_config(config), revision)
+        config.attributes[UPGRADE_ATTRIBUTE] = True
         command.upgrade(config, revision)
 
 
@@ -142,29 +148,28 @@ def scripts_to_undo(
         return []
 
 
-def refuse_upgrade_below(connection: Connection, script: ScriptDirectory, revision: str) -> None:
-    """Raise :class:`WrongRevisionError` if upgrading to ``revision`` would mean going down."""
-    current = current_revision(connection)
-    if scripts_to_undo(script, current, revision):
-        raise WrongRevisionError(
-            f"cannot upgrade to {revision}: it is below the database's revision {current};"
-            " use downgrade to go down"
-        )
-
-
-def check_downgrade_path(migration_context: MigrationContext, script: ScriptDirectory) -> None:
-    """Run the data checks of every revision the running command will undo, before any of it.
-
-    Every revision defines ``check_downgrade(bind)`` beside ``downgrade()``
-    (``script.py.mako`` writes one; docs/MIGRATIONS.md, "Writing a revision"):
-    it raises :class:`~heroes_sa.errors.MigrationRefusedError` for data its
-    ``downgrade()`` cannot carry.  Running all of them first means a refusal
-    leaves the database untouched even where DDL commits at once (MariaDB),
-    however many revisions the downgrade crosses.
+def check_destination(
+    migration_context: MigrationContext, script: ScriptDirectory, *, upgrade: bool
+) -> None:
+    """Refuse, before the first step, a move the command should not make.
 
     The destination is the ``destination_rev`` that Alembic's commands (and
     pytest-alembic) hand the environment; commands that move nothing
-    (``check``, ``current``) have none, and ``stamp`` runs no revision.
+    (``check``, ``current``) have none, and ``stamp`` runs no revision.  From
+    the current revision, the destination gives the revisions a downgrade
+    would undo (:func:`scripts_to_undo`).  Then:
+
+    - an upgrade (``upgrade=True``: :func:`upgrade` says so through
+      :data:`UPGRADE_ATTRIBUTE`) that would undo any raises
+      :class:`~heroes_sa.errors.WrongRevisionError`: the target is below the
+      current revision, where Alembic's upgrade would silently do nothing;
+    - otherwise the ``check_downgrade(bind)`` of every revision to undo runs,
+      newest first.  Each revision defines one beside ``downgrade()``
+      (``script.py.mako`` writes it; docs/MIGRATIONS.md, "Writing a
+      revision"), raising :class:`~heroes_sa.errors.MigrationRefusedError` for
+      data its ``downgrade()`` cannot carry.  Running all of them first means a
+      refusal leaves the database untouched even where DDL commits at once
+      (MariaDB), however many revisions the downgrade crosses.
     """
     destination = migration_context.opts.get("destination_rev")
     if not isinstance(destination, str):
@@ -172,7 +177,13 @@ def check_downgrade_path(migration_context: MigrationContext, script: ScriptDire
     bind = migration_context.bind
     assert bind is not None, "env.py checks online migrations only"
     current = migration_context.get_current_heads()
-    for revision in scripts_to_undo(script, current, destination):
+    undone = scripts_to_undo(script, current, destination)
+    if undone and upgrade:
+        raise WrongRevisionError(
+            f"cannot upgrade to {destination}: it is below the database's revision"
+            f" {', '.join(current)}; use downgrade to go down"
+        )
+    for revision in undone:
         revision.module.check_downgrade(bind)
 
 

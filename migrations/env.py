@@ -25,7 +25,8 @@ from heroes_sa.aio import create_async_engine
 from heroes_sa.engine import URL_ENV_VAR, create_engine, resolve_url
 from heroes_sa.migration import (
     CONNECTION_ATTRIBUTE,
-    check_downgrade_path,
+    UPGRADE_ATTRIBUTE,
+    check_destination,
     migration_transaction,
 )
 
@@ -70,7 +71,11 @@ def run_on(connection: Connection) -> None:
         )
         # context.script, not one built from config: pytest-alembic runs env.py
         # with a copy of the config that lost the script location.
-        check_downgrade_path(context.get_context(), context.script)
+        check_destination(
+            context.get_context(),
+            context.script,
+            upgrade=bool(config.attributes.get(UPGRADE_ATTRIBUTE)),
+        )
         with context.begin_transaction():
             context.run_migrations()
 
