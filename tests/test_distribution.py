@@ -308,7 +308,7 @@ def test_alembic_runs_the_installed_scripts_from_a_minimal_ini(
 def test_pytest_is_an_extra_not_a_dependency(wheel: Path, site: Path, tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
-        requires = email.message_from_bytes(archive.read(metadata)).get_all("Requires-Dist")
+        requires = email.message_from_bytes(archive.read(metadata)).get_all("Requires-Dist", [])
     assert sorted(r for r in requires if ";" not in r) == ["alembic>=1.13", "sqlalchemy<3,>=2.0"]
     assert "pytest>=8; extra == 'testing'" in requires
     # Without pytest importable, the package, its CLI and its migrations still work.
