@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from heroes_sa.aio import async_url, create_async_engine
+from heroes_sa.aio import async_url, create_async_engine, run_sync_on
 from heroes_sa.demo import DEMOS, run, run_async
 from heroes_sa.engine import (
     DEFAULT_URL,
@@ -178,7 +178,7 @@ def _require_database(url: URL) -> None:
 def _on_connection(url: URL, action: Callable[[Connection], None]) -> None:
     """Run ``action`` on a connection to ``url``; an async driver's goes through run_sync."""
     if url.get_dialect().is_async:
-        asyncio.run(_on_async_connection(url, action))
+        run_sync_on(url, action)
         return
     engine = open_engine(url, echo=False)
     try:
@@ -186,15 +186,6 @@ def _on_connection(url: URL, action: Callable[[Connection], None]) -> None:
             action(connection)
     finally:
         engine.dispose()
-
-
-async def _on_async_connection(url: URL, action: Callable[[Connection], None]) -> None:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(action)
-    finally:
-        await engine.dispose()
 
 
 def _run_db(args: argparse.Namespace) -> int:

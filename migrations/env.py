@@ -12,7 +12,6 @@ connection wrapped to look like one).  Either way the migrations run inside
 
 from __future__ import annotations
 
-import asyncio
 import os
 from logging.config import fileConfig
 
@@ -21,7 +20,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 
 from heroes_sa import many_to_many
-from heroes_sa.aio import create_async_engine
+from heroes_sa.aio import run_sync_on
 from heroes_sa.engine import URL_ENV_VAR, create_engine, resolve_url
 from heroes_sa.migration import (
     CONNECTION_ATTRIBUTE,
@@ -80,16 +79,6 @@ def run_on(connection: Connection) -> None:
             context.run_migrations()
 
 
-async def run_async_migrations(url: URL) -> None:
-    """Migrate one connection of an async engine opened from ``url``."""
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(run_on)
-    finally:
-        await engine.dispose()
-
-
 def run_migrations_online() -> None:
     """Migrate the caller's connection or engine, or one opened from the URL."""
     given = config.attributes.get(CONNECTION_ATTRIBUTE)
@@ -103,7 +92,7 @@ def run_migrations_online() -> None:
         return
     url = database_url()
     if url.get_dialect().is_async:
-        asyncio.run(run_async_migrations(url))
+        run_sync_on(url, run_on)
         return
     engine = create_engine(url)
     try:

@@ -70,11 +70,16 @@ def _describe(rows: Sequence[Sequence[Any]], detail: str) -> str:
 
 
 def _keep_aside(memberships: sa.Select[tuple[int, int]]) -> sa.Table:
-    """A temporary table holding ``(team_id, hero_id)`` pairs while ``hero`` is rebuilt."""
+    """A temporary table holding ``(team_id, hero_id)`` pairs while ``hero`` is rebuilt.
+
+    At most one team per hero either way (hero.team_id going up, checked by
+    check_downgrade() going down), so hero_id is its key: the downgrade's
+    correlated UPDATE looks each hero up instead of scanning the table.
+    """
     kept = op.create_table(
         "kept_membership",
+        sa.Column("hero_id", sa.Integer(), primary_key=True),
         sa.Column("team_id", sa.Integer(), nullable=False),
-        sa.Column("hero_id", sa.Integer(), nullable=False),
         prefixes=["TEMPORARY"],
     )
     op.execute(kept.insert().from_select(["team_id", "hero_id"], memberships))
