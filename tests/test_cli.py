@@ -338,6 +338,13 @@ def test_db_commands_other_than_upgrade_do_not_create_a_missing_sqlite_file(
     assert not path.exists()
 
 
+def test_db_reads_an_in_memory_database_without_asking_for_a_file(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A fresh private database: no revision, so current prints nothing, as Alembic's does."""
+    assert db(capsys, "current", "--db", "sqlite://")[:2] == (0, "")
+
+
 def test_db_uses_the_environment_else_database_db(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
