@@ -17,7 +17,8 @@ the error names what to install.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any, Final
@@ -29,6 +30,7 @@ from heroes_sa.engine import resolve_url, setup_sqlite, shares_memory
 from heroes_sa.migration import current_revision, downgrade, upgrade
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 #: The driver used for a URL that names a backend but no driver
@@ -152,3 +154,23 @@ async def current_revision_async(bind: AsyncEngine | AsyncConnection) -> str | N
     """The revision the database is at, or ``None``; see :func:`heroes_sa.current_revision`."""
     async with _connected(bind) as connection:
         return await connection.run_sync(current_revision)
+
+
+def run_sync_on(url: URL, action: Callable[[Connection], None]) -> None:
+    """Run ``action`` on one connection of an async engine opened from ``url``.
+
+    For synchronous callers that must reach a database through an async
+    driver (env.py, ``heroes-sa db``): a new event loop, the engine made with
+    :func:`create_async_engine`, ``action`` handed the sync Connection through
+    ``run_sync`` as Alembic's async template does, the engine disposed after.
+    """
+    asyncio.run(_run_sync_on(url, action))
+
+
+async def _run_sync_on(url: URL, action: Callable[[Connection], None]) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(action)
+    finally:
+        await engine.dispose()
