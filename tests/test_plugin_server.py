@@ -193,7 +193,9 @@ def record(engine, revision):
         seen.write(json.dumps({"revision": revision, "namespace": name}) + "\\n")
 
 @pytest.mark.parametrize("n", [1, 2, 3])
-def test_each_test_starts_empty_and_counts_ids_from_1(heroes_session, heroes_engine, n):
+def test_each_test_starts_empty_and_counts_ids_from_1(
+    heroes_session, heroes_engine, heroes_restart_identities, n
+):
     record(heroes_engine, "head")
     assert heroes_session.scalar(select(func.count()).select_from(Hero)) == 0
     hero = Hero(name=f"Hero {n}", secret_name="S", teams=[Team(name="T", headquarters="Q")])

@@ -175,8 +175,10 @@ async def _async_admin(url: URL) -> AsyncIterator[AsyncConnection]:
             connection = await engine.connect()
         except OperationalError as error:
             raise _unreachable(url, error) from error
-        async with connection:
+        try:
             yield connection
+        finally:
+            await connection.close()
     finally:
         await engine.dispose()
 
