@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -178,6 +179,7 @@ def users_database(server_url: URL) -> Iterator[sa.Engine]:
 
 INNER_SUITE = """
 import contextlib
+import sys
 import importlib
 import json
 import pytest
@@ -342,3 +344,37 @@ def test_a_revision_marker_with_anything_but_one_revision_is_a_usage_error(
     result = run_inner(pytester)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*heroes_revision takes one revision id*"])
+
+
+@pytest.mark.parametrize(
+    ("url", "module", "extra"),
+    [
+        ("mysql+pymysql://u:pw-x@127.0.0.1:1/app", "pymysql", "mysql"),
+        ("postgresql+psycopg://u:pw-x@127.0.0.1:1/app", "psycopg", "postgres"),
+    ],
+)
+def test_a_missing_driver_is_one_usage_error_naming_the_extra(
+    pytester: pytest.Pytester, url: str, module: str, extra: str
+) -> None:
+    pytester.makepyfile(
+        """
+        def test_one(heroes_session):
+            pass
+
+        def test_two(heroes_session):
+            pass
+        """
+    )
+    script = (
+        "import sys\n"
+        f"sys.modules[{module!r}] = None  # as if not installed\n"
+        "import pytest\n"
+        f"raise SystemExit(pytest.main(['-p', 'no:asyncio', '--heroes-db-url', {url!r}]))\n"
+    )
+    result = pytester.run(sys.executable, "-c", script, timeout=120)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if "heroes_sa" in line]
+    assert len(errors) == 1, result.stderr.str()
+    assert f"pip install 'heroes_sa[{extra}]'" in errors[0]
+    assert "pw-x" not in result.stderr.str() + result.stdout.str()
+    assert "test_one" not in result.stdout.str(), "no test ran"
