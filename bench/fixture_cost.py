@@ -19,9 +19,9 @@ Every suite starts with one test using the fixture, so the one-off work
 figure.  A small plugin (:mod:`bench.pertest_timer`) times each test's
 whole run protocol (set-up, call, teardown, report); the figure is the mean
 over the tests, minus the reference suite's mean from the same repetition,
-the median over repetitions whose suites ran interleaved.  The whole-run
-column is the same difference taken over each pytest process's total wall
-time, collection included.
+the median over repetitions whose suites ran interleaved.  The JSON also
+has the same difference over each pytest process's total wall time
+(collection included), too noisy at these sizes for the table.
 
 On SQLite everything happens in the pytest process, so its CPU time is the
 figure judged (the shared machine's other work does not count); on a
@@ -234,7 +234,7 @@ def judge(backend: str, figure: dict[str, Any]) -> tuple[float | None, str]:
 def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
     """The figures of every backend, with the targets."""
     header = (
-        f"{'backend':<11}{'fixtures':<44}{'wall us':>9}{'cpu us':>9}{'whole run':>11}"
+        f"{'backend':<11}{'fixtures':<44}{'wall us':>9}{'cpu us':>9}"
         f"{'target':>9}  verdict"
     )
     lines = ["Cost per test over the same empty test without the fixtures", header]
@@ -246,7 +246,6 @@ def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
             target, verdict = judge(backend, figure)
             lines.append(
                 f"{backend:<11}{name:<44}{figure['wall_us']:>9.0f}{figure['cpu_us']:>9.0f}"
-                f"{figure['whole_run_wall_us']:>11.0f}"
                 f"{'' if target is None else f'<= {target:.0f}':>9}  {verdict}"
             )
     return "\n".join(lines)

@@ -63,7 +63,8 @@ async def heroes_async_engine_factory(
             if revision not in engines:
                 try:
                     engine = await databases.enter_async_context(
-                        async_scratch_database(heroes_db_url)
+                        # No ping per checkout, as for heroes_engine_factory.
+                        async_scratch_database(heroes_db_url, pool_pre_ping=False)
                     )
                 except (DatabaseUnavailableError, ModuleNotFoundError) as error:
                     pytest.fail(str(error), pytrace=False)

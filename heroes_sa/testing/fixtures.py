@@ -55,7 +55,11 @@ def heroes_engine_factory(heroes_db_url: URL | None) -> Iterator[EngineFactory]:
         def engine_at(revision: str) -> Engine:
             if revision not in engines:
                 try:
-                    engine = databases.enter_context(scratch_database(heroes_db_url))
+                    # No ping per checkout: it is a round trip per test, and an
+                    # engine that lives for one test run has no stale connections.
+                    engine = databases.enter_context(
+                        scratch_database(heroes_db_url, pool_pre_ping=False)
+                    )
                 except DatabaseUnavailableError as error:
                     pytest.fail(str(error), pytrace=False)
                 upgrade(engine, revision)
