@@ -233,10 +233,7 @@ def judge(backend: str, figure: dict[str, Any]) -> tuple[float | None, str]:
 
 def format_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
     """The figures of every backend, with the targets."""
-    header = (
-        f"{'backend':<11}{'fixtures':<44}{'wall us':>9}{'cpu us':>9}"
-        f"{'target':>9}  verdict"
-    )
+    header = f"{'backend':<11}{'fixtures':<44}{'wall us':>9}{'cpu us':>9}{'target':>9}  verdict"
     lines = ["Cost per test over the same empty test without the fixtures", header]
     for backend, figures in results.items():
         for name, figure in figures.items():
