@@ -34,11 +34,22 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 #: The driver used for a URL that names a backend but no driver
-#: (``sqlite://``, ``postgresql://``).
-ASYNC_DRIVERS: Final[dict[str, str]] = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+#: (``sqlite://``, ``postgresql://``, ``mysql://``).  For MySQL/MariaDB it is
+#: aiomysql: PyMySQL's protocol code (the sync driver heroes_sa installs) under
+#: asyncio, pure Python like it, so both paths share one implementation.
+ASYNC_DRIVERS: Final[dict[str, str]] = {
+    "sqlite": "aiosqlite",
+    "postgresql": "asyncpg",
+    "mysql": "aiomysql",
+    "mariadb": "aiomysql",
+}
 
 #: The optional extra that installs each async driver.
-_EXTRAS: Final[dict[str, str]] = {"aiosqlite": "async", "asyncpg": "asyncpg"}
+_EXTRAS: Final[dict[str, str]] = {
+    "aiosqlite": "async",
+    "asyncpg": "asyncpg",
+    "aiomysql": "aiomysql",
+}
 
 
 def async_url(url: str | URL | None = None) -> URL:
@@ -69,8 +80,8 @@ def create_async_engine(
 
     The async twin of :func:`heroes_sa.create_engine`: the URL comes from
     ``url``, else ``$HEROES_DATABASE_URL``, else ``sqlite:///database.db``,
-    and a plain ``sqlite://`` or ``postgresql://`` URL gets the aiosqlite or
-    asyncpg driver (see :func:`async_url`).  Keyword arguments go to
+    and a plain ``sqlite://``, ``postgresql://`` or ``mysql://`` URL gets the
+    aiosqlite, asyncpg or aiomysql driver (see :func:`async_url`).  Keyword arguments go to
     :func:`sqlalchemy.ext.asyncio.create_async_engine` unchanged.
 
     The guarantees and settings are the sync engine's.  On SQLite: foreign
@@ -83,7 +94,8 @@ def create_async_engine(
     server, connections are checked before use (``pool_pre_ping``).
 
     A missing driver raises :class:`ModuleNotFoundError` naming the extra to
-    install (``heroes_sa[async]`` for SQLite, ``heroes_sa[asyncpg]``).
+    install (``heroes_sa[async]`` for SQLite, ``heroes_sa[asyncpg]``,
+    ``heroes_sa[aiomysql]``).
     """
     resolved = async_url(url)
     driver = resolved.get_driver_name()

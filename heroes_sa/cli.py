@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--async",
         dest="use_async",
         action="store_true",
-        help="run the demo through AsyncSession (aiosqlite or asyncpg; needs heroes_sa[async])",
+        help="run the demo through AsyncSession: aiosqlite (heroes_sa[async]), asyncpg"
+        " (heroes_sa[asyncpg]) or aiomysql (heroes_sa[aiomysql]), chosen by the URL",
     )
     _add_db_commands(commands)
     return parser
