@@ -30,8 +30,8 @@ from heroes_sa.demo import link_model_flow
 from heroes_sa.errors import InvalidValueError, MigrationError, MigrationRefusedError
 from heroes_sa.link_model import Hero, HeroTeamLink, Team
 from heroes_sa.migration import alembic_config
+from heroes_sa.testing import RecordedSQL
 from tests.migration_helpers import rows, schema_snapshot
-from tests.sql_log import SQLLog
 
 #: What the chapter's program prints, objects shown by heroes_sa's repr.
 LINK_MODEL_LINES = [
@@ -317,7 +317,7 @@ def test_a_link_reaches_its_hero_and_team_and_both_reach_it(heroes_session: Sess
 
 
 def test_a_new_link_is_not_in_training_and_its_insert_says_so(
-    heroes_session: Session, sql_log: SQLLog
+    heroes_session: Session, sql_log: RecordedSQL
 ) -> None:
     """As SQLModel's field default: the INSERT names the column, as SQLModel's does."""
     link = HeroTeamLink(
@@ -333,7 +333,7 @@ def test_a_new_link_is_not_in_training_and_its_insert_says_so(
 
 
 def test_hero_teams_writes_the_link_table_as_revision_0003_does(
-    heroes_session: Session, sql_log: SQLLog
+    heroes_session: Session, sql_log: RecordedSQL
 ) -> None:
     preventers = Team(name="Preventers", headquarters="Sharp Tower")
     hero = Hero(name="Rusty-Man", secret_name="Tommy Sharp", teams=[preventers])
@@ -508,6 +508,7 @@ def test_the_demo_prints_the_chapters_lines(capsys: pytest.CaptureFixture[str]) 
     assert capsys.readouterr().out.splitlines() == LINK_MODEL_LINES
 
 
+@pytest.mark.usefixtures("heroes_restart_identities")
 def test_the_flow_runs_in_the_plugins_session_and_leaves_its_memberships(
     heroes_session: Session,
 ) -> None:

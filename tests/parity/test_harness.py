@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("sqlmodel", reason="the parity suite needs the 'parity' extra")
 
 from heroes_sa import many_to_many, one_to_many
+from heroes_sa.testing import RecordedStatement as Statement
 from tests.parity.harness import (
     OWN_BEGIN,
     Transaction,
@@ -19,7 +20,6 @@ from tests.parity.harness import (
     dependency_layers,
     without_own_begin,
 )
-from tests.sql_log import Statement
 
 M2M = dependency_layers(many_to_many.Base.metadata)
 O2M = dependency_layers(one_to_many.Base.metadata)
