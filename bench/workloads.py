@@ -193,7 +193,14 @@ def create_heroes_sa(templates: Templates, _settings: Settings) -> Sample:
 
 def create_plain(templates: Templates, _settings: Settings) -> Sample:
     """The same models without validation (bench/plain_models.py), the same engine."""
-    return _create_on_heroes_sa_engine(templates, plain_models.Hero, plain_models.Team)
+    models = plain_models.PLAIN
+    return _create_on_heroes_sa_engine(templates, models.Hero, models.Team)
+
+
+def create_empty_listeners(templates: Templates, _settings: Settings) -> Sample:
+    """The same models with validation's listeners emptied (bench/plain_models.py)."""
+    models = plain_models.EMPTY_LISTENERS
+    return _create_on_heroes_sa_engine(templates, models.Hero, models.Team)
 
 
 def create_sqlmodel(templates: Templates, _settings: Settings) -> Sample:
@@ -457,6 +464,11 @@ WORKLOADS: Final = (
             Implementation("SQLModel", "SQLModel models and Session, one commit", create_sqlmodel),
             Implementation(
                 "no validation", "the same models, unchecked (SQLAlchemy's floor)", create_plain
+            ),
+            Implementation(
+                "empty listeners",
+                "the same models, validation's events doing nothing",
+                create_empty_listeners,
             ),
             Implementation("sqlite3", "executemany, hand-written SQL (floor)", load_sqlite3),
         ),

@@ -103,7 +103,7 @@ class ColumnRule:
     #: The column type's Python type (``int``, ``str``, ``bool``...), or
     #: ``None`` for a type that names none, whose values are not checked.
     python_type: type | None
-    #: Whether ``None`` may be stored.
+    #: Whether ``None`` may be given: the column is nullable, or the database fills it in.
     nullable: bool
     #: Whether the constructor must be given this column.
     required: bool
@@ -182,9 +182,8 @@ def column_rules(mapper: Mapper[Any]) -> tuple[ColumnRule, ...]:
     """The rule of each column attribute of ``mapper``, in table order."""
     model = mapper.class_.__name__
     return tuple(
-        column_rule(model, prop.key, column)
+        column_rule(model, mapper.get_property_by_column(column).key, column)
         for column in mapper.local_table.columns
-        for prop in [mapper.get_property_by_column(column)]
         if isinstance(column, Column)
     )
 
@@ -290,11 +289,6 @@ def _limits(rule: ColumnRule, dialect_class: _Class) -> DialectLimits | None:
             return None  # already checked as the value was set
         return DialectLimits(rule, name, integer_range=bounds)
     return None
-
-
-def dialect_limits(rule: ColumnRule, dialect: Dialect) -> DialectLimits | None:
-    """What ``rule``'s column holds on ``dialect`` beyond the rule, or ``None`` if nothing."""
-    return _limits(rule, _class_of(dialect))
 
 
 @functools.cache
@@ -428,7 +422,7 @@ def link_problem(
 #: Listener options under which SQLAlchemy calls a listener as it is, with no
 #: wrapper function in between (events.AttributeEvents._listen): a wrapper
 #: call costs as much as the check itself, on every value set.
-_DIRECT: Final = {"raw": True, "retval": True, "include_key": True}
+LISTENER_OPTIONS: Final = {"raw": True, "retval": True, "include_key": True}
 
 
 def _install_column(attribute: Any, rule: ColumnRule) -> None:
@@ -442,7 +436,7 @@ def _install_column(attribute: Any, rule: ColumnRule) -> None:
             raise InvalidValueError(f"{rule.model}.{rule.key} {problem}")
         return value
 
-    event.listen(attribute, "set", on_set, **_DIRECT)
+    event.listen(attribute, "set", on_set, **LISTENER_OPTIONS)
 
 
 def _refuse_link(owner: InstanceState[Any], key: str, target: type[Any], value: Any) -> None:
@@ -500,10 +494,10 @@ def _install_relationship(attribute: Any, key: str, prop: RelationshipProperty[A
         return value
 
     if prop.uselist:
-        event.listen(attribute, "bulk_replace", on_bulk_replace, **_DIRECT)
-        event.listen(attribute, "append", on_append, **_DIRECT)
+        event.listen(attribute, "bulk_replace", on_bulk_replace, **LISTENER_OPTIONS)
+        event.listen(attribute, "append", on_append, **LISTENER_OPTIONS)
     else:
-        event.listen(attribute, "set", on_set, **_DIRECT)
+        event.listen(attribute, "set", on_set, **LISTENER_OPTIONS)
 
 
 def _on_attribute_instrument(cls: type[Any], key: str, attribute: Any) -> None:

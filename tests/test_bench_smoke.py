@@ -108,8 +108,16 @@ def test_every_loader_writes_the_same_rows(templates: Templates) -> None:
 
     connection = copy_of(templates.empty)
     with Session(heroes_sa_engine(connection)) as session:
-        create_through_relationships(session, data, plain_models.Hero, plain_models.Team)
+        create_through_relationships(
+            session, data, plain_models.PLAIN.Hero, plain_models.PLAIN.Team
+        )
     databases["no validation"] = connection
+
+    connection = copy_of(templates.empty)
+    models = plain_models.EMPTY_LISTENERS
+    with Session(heroes_sa_engine(connection)) as session:
+        create_through_relationships(session, data, models.Hero, models.Team)
+    databases["empty listeners"] = connection
 
     connection = copy_of(templates.empty, heroes_sa_mode=False)
     engine = sqlmodel.create_engine("sqlite://", creator=lambda: connection)
