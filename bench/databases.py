@@ -47,7 +47,7 @@ def copy_of(template: sqlite3.Connection, *, heroes_sa_mode: bool = True) -> sql
 
 def heroes_sa_engine(connection: sqlite3.Connection) -> Engine:
     """A heroes_sa engine on ``connection`` (its hooks run on it as on any connection)."""
-    return heroes_sa.create_engine("sqlite://", creator=lambda: connection)
+    return heroes_sa.create_engine("sqlite://", creator=lambda: connection, poolclass=StaticPool)
 
 
 def sqlmodel_engine(connection: sqlite3.Connection) -> Engine:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
 import sqlmodel
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
 import heroes_sa
@@ -28,7 +28,7 @@ from bench.data import Dataset
 from bench.databases import Templates, copy_of, count
 from heroes_sa.bulk import NewHero, NewTeam, bulk_create
 from heroes_sa.many_to_many import Base, Hero, Team
-from heroes_sa.testing import rolled_back_session
+from heroes_sa.testing import record_sql, rolled_back_session
 
 
 class BenchmarkError(RuntimeError):
@@ -326,36 +326,17 @@ def read_sqlite3(templates: Templates, _settings: Settings) -> Sample:
     return watch.result()
 
 
-@contextmanager
-def counting_statements(engine: Engine) -> Iterator[list[str]]:
-    """Record each statement sent through ``engine`` while the block runs."""
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def read_statement_counts(templates: Templates) -> dict[str, int]:
     """SELECTs each eager read sends (untimed: the listener would cost time)."""
     counts = {}
     engine = templates.shared_engine("read", templates.loaded)
-    with counting_statements(engine) as statements, Session(engine) as session:
+    with record_sql(engine) as recorded, Session(engine) as session:
         read_selectin(session)
-    counts["heroes_sa selectinload"] = sum(
-        s.lstrip().upper().startswith("SELECT") for s in statements
-    )
+    counts["heroes_sa selectinload"] = len(recorded.selects())
     engine = templates.shared_engine("read-sqlmodel", templates.loaded, sqlmodel_peer=True)
-    with counting_statements(engine) as statements, sqlmodel.Session(engine) as session:
+    with record_sql(engine) as recorded, sqlmodel.Session(engine) as session:
         read_sqlmodel(session)
-    counts["SQLModel selectinload"] = sum(
-        s.lstrip().upper().startswith("SELECT") for s in statements
-    )
+    counts["SQLModel selectinload"] = len(recorded.selects())
     return counts
 
 

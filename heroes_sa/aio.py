@@ -17,7 +17,8 @@ the error names what to install.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any, Final
@@ -25,18 +26,30 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
-from heroes_sa.engine import install_sqlite_hooks, install_sqlite_wal, is_sqlite_memory, resolve_url
+from heroes_sa.engine import resolve_url, setup_sqlite, shares_memory
 from heroes_sa.migration import current_revision, downgrade, upgrade
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 #: The driver used for a URL that names a backend but no driver
-#: (``sqlite://``, ``postgresql://``).
-ASYNC_DRIVERS: Final[dict[str, str]] = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+#: (``sqlite://``, ``postgresql://``, ``mysql://``).  For MySQL/MariaDB it is
+#: aiomysql: PyMySQL's protocol code (the sync driver heroes_sa installs) under
+#: asyncio, pure Python like it, so both paths share one implementation.
+ASYNC_DRIVERS: Final[dict[str, str]] = {
+    "sqlite": "aiosqlite",
+    "postgresql": "asyncpg",
+    "mysql": "aiomysql",
+    "mariadb": "aiomysql",
+}
 
 #: The optional extra that installs each async driver.
-_EXTRAS: Final[dict[str, str]] = {"aiosqlite": "async", "asyncpg": "asyncpg"}
+_EXTRAS: Final[dict[str, str]] = {
+    "aiosqlite": "async",
+    "asyncpg": "asyncpg",
+    "aiomysql": "aiomysql",
+}
 
 
 def async_url(url: str | URL | None = None) -> URL:
@@ -61,25 +74,28 @@ def async_url(url: str | URL | None = None) -> URL:
 
 
 def create_async_engine(
-    url: str | URL | None = None, *, sqlite_wal: bool = True, **kwargs: Any
+    url: str | URL | None = None, *, sqlite_wal: bool = False, **kwargs: Any
 ) -> AsyncEngine:
     """Create an :class:`~sqlalchemy.ext.asyncio.AsyncEngine` for a heroes_sa database.
 
     The async twin of :func:`heroes_sa.create_engine`: the URL comes from
     ``url``, else ``$HEROES_DATABASE_URL``, else ``sqlite:///database.db``,
-    and a plain ``sqlite://`` or ``postgresql://`` URL gets the aiosqlite or
-    asyncpg driver (see :func:`async_url`).  Keyword arguments go to
+    and a plain ``sqlite://``, ``postgresql://`` or ``mysql://`` URL gets the
+    aiosqlite, asyncpg or aiomysql driver (see :func:`async_url`).  Keyword arguments go to
     :func:`sqlalchemy.ext.asyncio.create_async_engine` unchanged.
 
     The guarantees and settings are the sync engine's.  On SQLite: foreign
-    keys enforced, DDL and savepoints inside the enclosing transaction, the
-    ``sqlite_begin`` execution option, and write-ahead logging for a database
-    file unless ``sqlite_wal=False``.  An in-memory URL gives one database
-    shared by the whole engine (aiosqlite's default ``StaticPool``).  On a
+    keys enforced, DDL and savepoints inside the enclosing transaction,
+    transactions that begin ``IMMEDIATE`` unless the ``sqlite_begin``
+    execution option says otherwise, nothing written by connecting
+    (``sqlite_wal=True`` opts in to switching a file to write-ahead logging
+    on connect), and one in-memory database shared by every connection of the
+    engine for ``sqlite://``, which outlives any one connection.  On a
     server, connections are checked before use (``pool_pre_ping``).
 
     A missing driver raises :class:`ModuleNotFoundError` naming the extra to
-    install (``heroes_sa[async]`` for SQLite, ``heroes_sa[asyncpg]``).
+    install (``heroes_sa[async]`` for SQLite, ``heroes_sa[asyncpg]``,
+    ``heroes_sa[aiomysql]``).
     """
     resolved = async_url(url)
     driver = resolved.get_driver_name()
@@ -89,11 +105,17 @@ def create_async_engine(
 
     if resolved.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
+        return sa_create_async_engine(resolved, **kwargs)
+    share = shares_memory(resolved, kwargs) and resolved.get_dialect().is_async
+    if share:
+        # aiosqlite's default for memory is StaticPool, one connection for the
+        # whole engine; the shared memdb database lets each checkout have its
+        # own.  (A sync driver is left for SQLAlchemy to refuse.)
+        from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+        kwargs.setdefault("poolclass", AsyncAdaptedQueuePool)
     engine = sa_create_async_engine(resolved, **kwargs)
-    if engine.dialect.name == "sqlite":
-        install_sqlite_hooks(engine.sync_engine)
-        if sqlite_wal and not is_sqlite_memory(resolved):
-            install_sqlite_wal(engine.sync_engine)
+    setup_sqlite(engine.sync_engine, resolved, wal=sqlite_wal, share_memory=share)
     return engine
 
 
@@ -144,3 +166,23 @@ async def current_revision_async(bind: AsyncEngine | AsyncConnection) -> str | N
     """The revision the database is at, or ``None``; see :func:`heroes_sa.current_revision`."""
     async with _connected(bind) as connection:
         return await connection.run_sync(current_revision)
+
+
+def run_sync_on(url: URL, action: Callable[[Connection], None]) -> None:
+    """Run ``action`` on one connection of an async engine opened from ``url``.
+
+    For synchronous callers that must reach a database through an async
+    driver (env.py, ``heroes-sa db``): a new event loop, the engine made with
+    :func:`create_async_engine`, ``action`` handed the sync Connection through
+    ``run_sync`` as Alembic's async template does, the engine disposed after.
+    """
+    asyncio.run(_run_sync_on(url, action))
+
+
+async def _run_sync_on(url: URL, action: Callable[[Connection], None]) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(action)
+    finally:
+        await engine.dispose()

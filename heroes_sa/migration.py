@@ -2,38 +2,52 @@
 
 :func:`upgrade`, :func:`downgrade` and :func:`current_revision` are thin
 wrappers over :mod:`alembic.command`, run on the same scripts as the
-``alembic`` CLI.  Following Alembic's cookbook ("Sharing a Connection across
-one or more programmatic migration commands") the caller's connection travels
-to ``env.py`` in ``Config.attributes``, which is what lets an in-memory SQLite
-database be migrated at all.
+``alembic`` CLI and ``heroes-sa db``.  Following Alembic's cookbook ("Sharing
+a Connection across one or more programmatic migration commands") the
+caller's connection travels to ``env.py`` in ``Config.attributes``, which is
+what lets an in-memory SQLite database be migrated at all.
 
-:func:`migration_transaction` is the transaction every migration runs in; on
-SQLite it follows SQLite's documented procedure for schema changes that
-rebuild tables (https://www.sqlite.org/lang_altertable.html, "Making Other
-Kinds Of Table Schema Changes").
+:func:`migration_transaction` is the transaction every migration runs in, and
+:func:`check_destination` what ``env.py`` checks before the first step.
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import Connection, Engine
+from alembic.script.revision import RevisionError
+from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy.exc import OperationalError
 
-from heroes_sa.engine import has_sqlite_hooks
-from heroes_sa.errors import MigrationError
+from heroes_sa.engine import (
+    has_sqlite_hooks,
+    is_sqlite_memory,
+    reading,
+    sqlite_begin,
+    sqlite_pragma,
+)
+from heroes_sa.errors import MigrationError, WrongRevisionError
 
 #: ``Config.attributes`` key under which env.py finds the caller's connection.
 CONNECTION_ATTRIBUTE: Final = "connection"
 
+#: ``Config.attributes`` key telling env.py the command is an upgrade, which
+#: Alembic does not say; :func:`check_destination` refuses one that goes down.
+UPGRADE_ATTRIBUTE: Final = "heroes_sa.upgrade"
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
+
+logger = logging.getLogger(__name__)
 
 
 def script_location() -> Path:
@@ -57,9 +71,11 @@ def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic :class:`~alembic.config.Config` for heroes_sa's scripts.
 
     With ``connection``, env.py migrates that connection instead of opening
-    one from a URL.
+    one from a URL.  What the commands print (``current``, ``history``) goes
+    to ``sys.stdout`` as it is now, so ``contextlib.redirect_stdout`` works
+    (``Config``'s own default is the ``sys.stdout`` of import time).
     """
-    config = Config()
+    config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(script_location()))
     if connection is not None:
         config.attributes[CONNECTION_ATTRIBUTE] = connection
@@ -88,10 +104,17 @@ def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
 
     ``bind`` is an Engine or a Connection.  A Connection with no transaction
     begun is migrated in a transaction of its own, committed at the end; one
-    already in a transaction is migrated inside it, and the caller commits.
+    already in a transaction (or a savepoint) is migrated inside it, and the
+    caller commits.
+
+    Raises :class:`~heroes_sa.errors.WrongRevisionError`, changing nothing,
+    when ``revision`` is below the database's revision: going there is a
+    downgrade (where Alembic's own upgrade would silently do nothing).
     """
     with _connected(bind) as connection:
-        command.upgrade(alembic_config(connection), revision)
+        config = alembic_config(connection)
+        config.attributes[UPGRADE_ATTRIBUTE] = True
+        command.upgrade(config, revision)
 
 
 def downgrade(bind: Engine | Connection, revision: str) -> None:
@@ -108,126 +131,162 @@ def downgrade(bind: Engine | Connection, revision: str) -> None:
 def current_revision(bind: Engine | Connection) -> str | None:
     """The revision the database is at, or ``None`` when it has none.
 
-    Reads only; a Connection that had no transaction begun is left without one.
+    Reads only, without waiting for SQLite's write lock (see
+    :func:`heroes_sa.engine.reading`); a Connection that had no transaction
+    begun is left without one.
     """
-    with _connected(bind) as connection:
-        was_in_transaction = connection.in_transaction()
-        try:
-            return MigrationContext.configure(connection).get_current_revision()
-        finally:
-            if not was_in_transaction:
-                connection.rollback()
+    with reading(bind) as connection:
+        context = MigrationContext.configure(connection, opts=alembic_opts(connection))
+        return context.get_current_revision()
 
 
-def scripts_to_undo(script: ScriptDirectory, current: str | None, destination: str) -> list[Script]:
+def alembic_opts(connection: Connection) -> dict[str, Any]:
+    """Options every MigrationContext on ``connection`` needs to describe it truly.
+
+    Alembic assumes SQLite commits DDL on its own, as the bare driver does;
+    on an engine with :func:`heroes_sa.engine.install_sqlite_hooks` DDL is
+    part of the transaction.  Elsewhere Alembic's own default is right.
+    """
+    if connection.dialect.name == "sqlite" and has_sqlite_hooks(connection):
+        return {"transactional_ddl": True}
+    return {}
+
+
+def scripts_to_undo(
+    script: ScriptDirectory, current: str | tuple[str, ...] | None, destination: str
+) -> list[Script]:
     """The revisions a move from ``current`` to ``destination`` would undo, newest first.
 
-    Empty when the move is not a downgrade.  ``destination`` is what the
-    command was given: a revision id (or a unique prefix of one), ``base``, or
-    ``-N`` relative to ``current``.  The history is linear (one head), which
-    the tests hold it to.
+    Alembic's own downgrade path (``iterate_revisions(...,
+    select_for_downgrade=True)``), so ``destination`` is anything a downgrade
+    accepts: a revision id or a unique prefix of one, ``base``, ``-N``.  Empty
+    when the move undoes nothing: an upgrade, or a destination Alembic cannot
+    resolve from ``current`` (it reports that itself when it plans the steps).
     """
-    history = [sc.revision for sc in script.walk_revisions()]  # newest first
-    if current not in history:
-        return []  # nothing to undo, or a revision alembic will report itself
-    position = history.index(current)
-    if destination == "base":
-        target = len(history)
-    elif destination.startswith("-") and destination[1:].isdigit():
-        target = position + int(destination[1:])
-    else:
-        try:
-            found = script.get_revision(destination)
-        except CommandError:
-            return []  # "+1", "heads", a typo: not a downgrade we can read; alembic decides
-        target = history.index(found.revision) if found is not None else len(history)
-    return [script.get_revision(rev) for rev in history[position:target]]
-
-
-def check_downgrade_path(connection: Connection, script: ScriptDirectory, destination: str) -> None:
-    """Run the data checks of every revision a downgrade will undo, before any of it.
-
-    A revision that may refuse to go down defines ``check_downgrade(bind)``
-    beside ``downgrade()``.  Running all of them first means a refusal leaves
-    the database untouched even where DDL commits at once (MariaDB), however
-    many revisions the downgrade crosses.
-    """
-    current = MigrationContext.configure(connection).get_current_revision()
-    for sc in scripts_to_undo(script, current, destination):
-        check = getattr(sc.module, "check_downgrade", None)
-        if check is not None:
-            check(connection)
-
-
-def _sqlite_pragma(connection: Connection, statement: str) -> None:
-    # Straight to the driver: through SQLAlchemy the statement would start a
-    # transaction first, and SQLite ignores foreign_keys inside one.
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(statement)
-    finally:
-        cursor.close()
+        return list(script.iterate_revisions(current, destination, select_for_downgrade=True))
+    except RevisionError:
+        return []
 
 
-def foreign_key_violations(connection: Connection) -> set[tuple[str, int, str]]:
-    """(table, rowid, referred table) of every violated foreign key (SQLite)."""
-    rows = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
-    return {(table, rowid, parent) for table, rowid, parent, _ in rows}
+def check_destination(
+    migration_context: MigrationContext, script: ScriptDirectory, *, upgrade: bool
+) -> None:
+    """Refuse, before the first step, a move the command should not make.
 
+    The destination is the ``destination_rev`` that Alembic's commands (and
+    pytest-alembic) hand the environment; commands that move nothing
+    (``check``, ``current``) have none, and ``stamp`` runs no revision.  From
+    the current revision, the destination gives the revisions a downgrade
+    would undo (:func:`scripts_to_undo`).  Then:
 
-def check_foreign_keys(connection: Connection, known: set[tuple[str, int, str]]) -> None:
-    """Raise :class:`MigrationError` if the migration added a foreign key violation.
-
-    ``known`` are the violations that were there before it ran (a database
-    SQLite never checked may hold some): those are the data's, not the
-    migration's, and the revision that cannot carry them refuses them itself.
+    - an upgrade (``upgrade=True``: :func:`upgrade` says so through
+      :data:`UPGRADE_ATTRIBUTE`) that would undo any raises
+      :class:`~heroes_sa.errors.WrongRevisionError`: the target is below the
+      current revision, where Alembic's upgrade would silently do nothing;
+    - otherwise the ``check_downgrade(bind)`` of every revision to undo runs,
+      newest first.  Each revision defines one beside ``downgrade()``
+      (``script.py.mako`` writes it; docs/MIGRATIONS.md, "Writing a
+      revision"), raising :class:`~heroes_sa.errors.MigrationRefusedError` for
+      data its ``downgrade()`` cannot carry.  Running all of them first means a
+      refusal leaves the database untouched even where DDL commits at once
+      (MariaDB), however many revisions the downgrade crosses.
     """
-    added = foreign_key_violations(connection) - known
-    if added:
-        found = "; ".join(
-            f"{table} rowid {rowid} -> {parent}" for table, rowid, parent in sorted(added)
+    destination = migration_context.opts.get("destination_rev")
+    if not isinstance(destination, str):
+        return
+    bind = migration_context.bind
+    assert bind is not None, "env.py checks online migrations only"
+    current = migration_context.get_current_heads()
+    undone = scripts_to_undo(script, current, destination)
+    if undone and upgrade:
+        raise WrongRevisionError(
+            f"cannot upgrade to {destination}: it is below the database's revision"
+            f" {', '.join(current)}; use downgrade to go down"
         )
-        raise MigrationError(f"migration would leave foreign keys violated: {found}")
+    for revision in undone:
+        revision.module.check_downgrade(bind)
 
 
 @contextmanager
 def migration_transaction(connection: Connection) -> Iterator[None]:
     """The transaction a migration runs in, committed only if it all succeeds.
 
-    On SQLite this is SQLite's own procedure for table rebuilds: foreign key
-    enforcement is switched off on this connection only, the migration runs
-    in one transaction, ``PRAGMA foreign_key_check`` must find nothing before
-    the commit, and enforcement is switched back on whatever happens.  Other
-    connections keep enforcing foreign keys throughout.
+    A Connection with no transaction begun gets one of its own, committed at
+    the end; one already in a transaction or a savepoint is migrated inside
+    it, and the caller commits or rolls back.
+
+    On SQLite, foreign keys stay enforced throughout, so a statement that
+    would violate one fails at once.  SQLite's procedure for table rebuilds
+    (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of Table
+    Schema Changes") switches enforcement off because ``DROP TABLE`` first
+    deletes every row, which fails while other rows reference them; switching
+    it is only possible outside a transaction.  heroes_sa's revisions instead
+    rebuild a table only while no rows reference it (docs/MIGRATIONS.md,
+    "Writing a revision"), which is what lets a migration join the caller's
+    transaction or savepoint.
+
+    A transaction of its own begins ``IMMEDIATE`` on SQLite: it holds the
+    write lock before Alembic reads the current revision, so of two
+    migrations started together one waits for the other and then finds its
+    work done.  If the lock does not come within the busy timeout,
+    :class:`MigrationError` says so, with nothing changed.  A migration that
+    wrote to a database file leaves it in write-ahead logging mode (see
+    :mod:`heroes_sa.engine`).
     """
-    if connection.dialect.name != "sqlite":
-        if connection.in_transaction():
-            yield
-        else:
-            with connection.begin():
-                yield
-        return
-    if not has_sqlite_hooks(connection):
+    if connection.dialect.name == "sqlite" and not has_sqlite_hooks(connection):
         raise MigrationError(
             "this SQLite engine commits DDL on its own, so a failed migration would be"
             " left half-applied; create it with heroes_sa.create_engine() or call"
             " heroes_sa.engine.install_sqlite_hooks() on it"
         )
     if connection.in_transaction():
-        if connection.exec_driver_sql("PRAGMA foreign_keys").scalar():
-            raise MigrationError(
-                "SQLite cannot switch foreign keys off inside a transaction, which table"
-                " rebuilds need; pass an Engine, or a Connection with no transaction begun"
-            )
-        known = foreign_key_violations(connection)
         yield
-        check_foreign_keys(connection, known)
         return
-    _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
-    try:
+    if connection.dialect.name != "sqlite":
         with connection.begin():
-            known = foreign_key_violations(connection)
             yield
-            check_foreign_keys(connection, known)
-    finally:
-        _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
+        return
+    driver = connection.connection.dbapi_connection
+    changes = sqlite_pragma(driver, "SELECT total_changes()")
+    with sqlite_begin(connection, "IMMEDIATE"):
+        transaction = _begin_waiting(connection)
+    with transaction:
+        yield
+    # Every step Alembic applies writes alembic_version, so a migration that
+    # changed nothing (already at its target, or refused) changed no row.
+    if sqlite_pragma(driver, "SELECT total_changes()") != changes:
+        _switch_to_wal(connection)
+
+
+def _begin_waiting(connection: Connection) -> RootTransaction:
+    """Begin ``connection``'s transaction; a lock held past the busy timeout is one line."""
+    try:
+        return connection.begin()
+    except OperationalError as error:
+        if not is_sqlite_locked(error):
+            raise
+        waited = sqlite_pragma(connection.connection.dbapi_connection, "PRAGMA busy_timeout")
+        raise MigrationError(
+            f"the database is locked: another connection held its write lock for all of"
+            f" the {waited / 1000:g} s this migration waited (the driver's timeout);"
+            " nothing was changed, try again once the other writer has finished"
+        ) from error
+
+
+def is_sqlite_locked(error: OperationalError) -> bool:
+    """True for SQLite's "database is locked" (SQLITE_BUSY) and its kin."""
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _switch_to_wal(connection: Connection) -> None:
+    if is_sqlite_memory(connection.engine.url):
+        return
+    driver = connection.connection.dbapi_connection
+    try:
+        sqlite_pragma(driver, "PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError as error:
+        # The migration is committed; a reader that kept the file busy past
+        # the timeout only delays WAL to the next migration.
+        logger.warning("could not switch the database to WAL mode yet: %s", error)

@@ -1,38 +1,44 @@
 """Alembic environment for heroes_sa.
 
 Two ways in, as in Alembic's cookbook: the ``alembic`` CLI, which opens an
-engine from ``HEROES_DATABASE_URL`` or ``sqlalchemy.url`` in alembic.ini, and
-:mod:`heroes_sa.migration`, which hands over a live connection in
-``config.attributes["connection"]`` (the only way to reach an in-memory SQLite
-database).  Either way the migrations run inside
+engine from ``HEROES_DATABASE_URL`` or ``sqlalchemy.url`` in its ini file, and
+callers that hand over a live database in ``config.attributes["connection"]``
+(the only way to reach an in-memory SQLite database): :mod:`heroes_sa.migration`
+and ``heroes-sa db`` pass a Connection, pytest-alembic passes the Engine of its
+``alembic_engine`` fixture (or, in ``test_downgrade_leaves_no_trace``, a
+connection wrapped to look like one).  Either way the migrations run inside
 :func:`heroes_sa.migration.migration_transaction`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 from logging.config import fileConfig
 
 from alembic import context
-from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 
 from heroes_sa import many_to_many
-from heroes_sa.aio import create_async_engine
+from heroes_sa.aio import run_sync_on
 from heroes_sa.engine import URL_ENV_VAR, create_engine, resolve_url
+from heroes_sa.errors import HeroesError
 from heroes_sa.migration import (
     CONNECTION_ATTRIBUTE,
-    check_downgrade_path,
+    UPGRADE_ATTRIBUTE,
+    alembic_opts,
+    check_destination,
     migration_transaction,
 )
 
 config = context.config
 
-# Only the CLI has an ini file; library callers keep their own logging.
-# disable_existing_loggers=False keeps pytest's caplog and the app's loggers alive.
-if config.config_file_name is not None:
+# Logging is the ini file's to configure, when it has logging sections at all: a
+# minimal one (script_location and sqlalchemy.url) is valid Alembic configuration.
+# Library callers have no ini and keep their own logging.  disable_existing_loggers=False
+# keeps pytest's caplog and the app's loggers alive.
+if config.config_file_name is not None and config.file_config.has_section("loggers"):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 # What `alembic check` and autogenerate compare the database against: the head's models.
@@ -64,37 +70,42 @@ def run_on(connection: Connection) -> None:
             target_metadata=target_metadata,
             render_as_batch=True,
             compare_type=True,
+            **alembic_opts(connection),
         )
-        try:
-            # Alembic reports "base" as None; a stamp's destinations come as a tuple.
-            destination = context.get_revision_argument() or "base"
-        except KeyError:
-            destination = None  # a command with no destination: check, current...
-        if isinstance(destination, str):
-            check_downgrade_path(connection, ScriptDirectory.from_config(config), destination)
+        # context.script, not one built from config: pytest-alembic runs env.py
+        # with a copy of the config that lost the script location.
+        check_destination(
+            context.get_context(),
+            context.script,
+            upgrade=bool(config.attributes.get(UPGRADE_ATTRIBUTE)),
+        )
         with context.begin_transaction():
             context.run_migrations()
 
 
-async def run_async_migrations(url: URL) -> None:
-    """Migrate one connection of an async engine opened from ``url``."""
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(run_on)
-    finally:
-        await engine.dispose()
-
-
 def run_migrations_online() -> None:
-    """Migrate the caller's connection, or one opened from the URL."""
-    connection = config.attributes.get(CONNECTION_ATTRIBUTE)
-    if connection is not None:
-        run_on(connection)
+    """Migrate the caller's connection or engine, or one opened from the URL."""
+    given = config.attributes.get(CONNECTION_ATTRIBUTE)
+    if isinstance(given, Connection):
+        run_on(given)
         return
-    url = database_url()
+    if given is not None:
+        # An Engine, or anything else whose connect() gives a Connection.
+        with given.connect() as connection:
+            run_on(connection)
+        return
+    try:
+        run_from_url(database_url())
+    except HeroesError as error:
+        # The alembic CLI prints a CommandError as one line; anything else
+        # would reach the user as a traceback.
+        raise CommandError(str(error)) from error
+
+
+def run_from_url(url: URL) -> None:
+    """Migrate one connection of an engine opened from ``url`` (the CLI path)."""
     if url.get_dialect().is_async:
-        asyncio.run(run_async_migrations(url))
+        run_sync_on(url, run_on)
         return
     engine = create_engine(url)
     try:

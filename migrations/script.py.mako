@@ -26,6 +26,18 @@ def upgrade() -> None:
     ${upgrades if upgrades else "pass"}
 
 
+def check_downgrade(bind: sa.Connection) -> None:
+    """Refuse, naming them, rows that downgrade() could not carry back.
+
+    env.py calls this, on the live connection, before the first step of any
+    downgrade that will undo this revision, so a refusal comes before any DDL
+    (MariaDB commits DDL as it goes).  Raise
+    heroes_sa.errors.MigrationRefusedError naming the rows; return when
+    downgrade() loses nothing it should keep.  See docs/MIGRATIONS.md,
+    "Writing a revision".
+    """
+
+
 def downgrade() -> None:
     """Undo: ${message}"""
     ${downgrades if downgrades else "pass"}

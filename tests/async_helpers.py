@@ -1,113 +1,41 @@
-"""Helpers the async tests share: fresh databases per backend, statement capture.
+"""Helpers the async tests share: fresh databases on the backends under test.
 
-SQLite always runs, on a private in-memory database.  PostgreSQL runs through
-asyncpg when ``HEROES_TEST_DATABASE_URL`` names a PostgreSQL server: each
-database is created with a random name on that server and dropped after.
+Every async test runs on SQLite (aiosqlite, a private in-memory database)
+and, when the run is given a server (``--heroes-db-url``), on that server
+through its async driver (asyncpg, aiomysql): the ``async_backend`` fixture
+of tests/conftest.py.  Databases come from
+:func:`heroes_sa.testing.async_scratch_database`, statements are recorded
+with :func:`heroes_sa.testing.record_sql`.
 """
 
 from __future__ import annotations
 
 import gc
-import os
 import re
-import secrets
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
 
-import pytest
-from sqlalchemy import Connection, Engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import NullPool
 
 import heroes_sa
-
-#: Names the database server the suite may create databases on.
-TEST_URL_ENV_VAR = "HEROES_TEST_DATABASE_URL"
-
-BACKENDS = ["sqlite", "postgresql"]
-
-#: One statement as the driver received it: SQL, parameters, executemany.
-Sent = tuple[str, Any, bool]
-
-
-def postgresql_server() -> URL:
-    """The asyncpg URL of the test PostgreSQL server; skips the test when there is none."""
-    raw = os.environ.get(TEST_URL_ENV_VAR)
-    if not raw:
-        pytest.skip(f"{TEST_URL_ENV_VAR} is not set: no PostgreSQL server to test asyncpg on")
-    url = make_url(raw)
-    if url.get_backend_name() != "postgresql":
-        pytest.skip(f"{TEST_URL_ENV_VAR} names {url.get_backend_name()}, not PostgreSQL")
-    return url.set(drivername="postgresql+asyncpg")
-
-
-@asynccontextmanager
-async def _migrated(engine: AsyncEngine, revision: str | None) -> AsyncIterator[AsyncEngine]:
-    """``engine`` migrated to ``revision`` (unless None), disposed at the end."""
-    try:
-        if revision is not None:
-            await heroes_sa.upgrade_async(engine, revision)
-        yield engine
-    finally:
-        await engine.dispose()
+from heroes_sa.testing import async_scratch_database
 
 
 @asynccontextmanager
 async def fresh_async_engine(
-    backend: str, revision: str | None = "head"
+    url: URL | None, revision: str | None = "head"
 ) -> AsyncIterator[AsyncEngine]:
-    """An async engine on a new, empty database, migrated to ``revision`` unless None."""
-    if backend == "sqlite":
-        async with _migrated(heroes_sa.create_async_engine("sqlite://"), revision) as engine:
-            yield engine
-        return
-    server = postgresql_server()
-    name = f"heroes_async_test_{secrets.token_hex(6)}"
-    admin = heroes_sa.create_async_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    quoted = admin.dialect.identifier_preparer.quote_identifier(name)
-    try:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f"CREATE DATABASE {quoted}")
-        try:
-            engine = heroes_sa.create_async_engine(server.set(database=name))
-            async with _migrated(engine, revision):
-                yield engine
-        finally:
-            async with admin.connect() as connection:
-                await connection.exec_driver_sql(f"DROP DATABASE {quoted} WITH (FORCE)")
-    finally:
-        await admin.dispose()
+    """An async engine on a new, empty database, migrated to ``revision`` unless None.
 
-
-@contextmanager
-def capture(engine: Engine) -> Iterator[list[Sent]]:
-    """Every statement sent through ``engine`` (for async: ``engine.sync_engine``)."""
-    sent: list[Sent] = []
-
-    def record(
-        _conn: Connection,
-        _cursor: Any,
-        statement: str,
-        parameters: Any,
-        _context: Any,
-        executemany: bool,
-    ) -> None:
-        sent.append((" ".join(statement.split()), parameters, executemany))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
-def selects(sent: list[Sent]) -> list[Sent]:
-    """The SELECT statements among ``sent``."""
-    return [s for s in sent if re.match(r"SELECT\b", s[0])]
+    ``url`` is the server under test, or None for in-memory SQLite.
+    """
+    async with async_scratch_database(url) as engine:
+        if revision is not None:
+            await heroes_sa.upgrade_async(engine, revision)
+        yield engine
 
 
 def is_missing_greenlet(error: BaseException) -> bool:

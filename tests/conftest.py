@@ -7,15 +7,14 @@ heroes_session, the heroes_revision marker), the same ones users get.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
+from heroes_sa.testing import RecordedSQL, record_sql
 from heroes_sa.testing.databases import DatabaseUnavailableError, backend_of, scratch_database
 from heroes_sa.testing.hooks import configured_url
-from tests.sql_log import SQLLog
 
 pytest_plugins = ["pytester"]
 
@@ -46,23 +45,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture
-def sql_log(heroes_engine: Engine) -> Iterator[SQLLog]:
-    """Record every statement sent through ``heroes_engine`` during the test."""
-    log = SQLLog()
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytester whose inner suites run in file order, as this suite does.
 
-    def record(
-        _conn: Connection,
-        _cursor: Any,
-        statement: str,
-        parameters: Any,
-        context: Any,
-        executemany: bool,
-    ) -> None:
-        log.record(statement, parameters, executemany, context)
+    pytest-randomly is installed (the downstream tests shuffle with it) and
+    would otherwise shuffle every inner suite; a test that wants it passes
+    ``-p randomly``.
+    """
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+    return pytester
 
-    event.listen(heroes_engine, "before_cursor_execute", record)
-    yield log
-    event.remove(heroes_engine, "before_cursor_execute", record)
+
+@pytest.fixture
+def sql_log(heroes_engine: Engine) -> Iterator[RecordedSQL]:
+    """Every statement sent through ``heroes_engine`` during the test, in SQLite's form.
+
+    So one assertion on SQL and parameters holds on every backend.
+    """
+    with record_sql(heroes_engine, qmark=True) as recorded:
+        yield recorded
 
 
 @pytest.fixture
@@ -94,4 +95,22 @@ def server_url(heroes_db_url: URL | None) -> URL:
             pass
     except DatabaseUnavailableError as error:
         pytest.skip(str(error))
+    return heroes_db_url
+
+
+@pytest.fixture(params=["sqlite", "server"])
+def async_backend(request: pytest.FixtureRequest, heroes_db_url: URL | None) -> URL | None:
+    """Where an async test runs: in-memory SQLite (None), then the server under test.
+
+    The server's URL is the one the sync fixtures use; the async code reaches
+    it through the backend's async driver.  Skipped, saying why, on a run
+    given no server.
+    """
+    if request.param == "sqlite":
+        return None
+    if heroes_db_url is None or backend_of(heroes_db_url) == "sqlite":
+        pytest.skip(
+            "needs a database server for its async driver: give one with --heroes-db-url URL"
+            " (docs/BACKENDS.md)"
+        )
     return heroes_db_url

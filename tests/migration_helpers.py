@@ -7,13 +7,18 @@ tests/test_migrations.py).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, Executable, MetaData, Table, inspect, select
+from sqlalchemy.engine import URL
 
-from heroes_sa.testing.databases import backend_of
+from heroes_sa.testing.databases import backend_of, scratch_database
 
 # Statements that switch foreign key enforcement off for the rest of the
 # transaction (PostgreSQL: triggers, which enforce the keys, stop firing;
@@ -87,3 +92,49 @@ def execute_unchecked(engine: Engine, statement: Executable) -> None:
                 connection.exec_driver_sql(_CHECKED[backend])
         if backend == "sqlite":
             set_foreign_keys(connection, True)
+
+
+@contextmanager
+def empty_database_url(server: URL | None, directory: Path) -> Iterator[str]:
+    """A URL naming a new, empty database, for a command in the shell to open.
+
+    A SQLite file in ``directory`` (not created yet) when the run is on SQLite,
+    else a namespace of its own on the ``server`` under test.
+    """
+    if server is None or backend_of(server) == "sqlite":
+        yield f"sqlite:///{directory / 'shell.db'}"
+        return
+    with scratch_database(server) as engine:
+        yield engine.url.render_as_string(hide_password=False)
+
+
+#: What Alembic logs, in the alembic CLI's format, for each step from base to head.
+RUNNING_UPGRADES = [
+    "INFO  [alembic.runtime.migration] Running upgrade  -> 0001_one_to_many, Create the"
+    " one-to-many schema: team, and hero with a team_id.",
+    "INFO  [alembic.runtime.migration] Running upgrade 0001_one_to_many -> 0002_many_to_many,"
+    " Turn one-to-many into many-to-many: heroteamlink replaces hero.team_id.",
+    "INFO  [alembic.runtime.migration] Running upgrade 0002_many_to_many ->"
+    " 0003_link_hero_id_index, Index heroteamlink.hero_id, so a hero's teams are found"
+    " without a scan.",
+]
+
+#: ``heroes-sa db history`` (and ``alembic history``): the revisions, newest first.
+HISTORY = [
+    "0002_many_to_many -> 0003_link_hero_id_index (head), Index heroteamlink.hero_id, so a"
+    " hero's teams are found without a scan.",
+    "0001_one_to_many -> 0002_many_to_many, Turn one-to-many into many-to-many: heroteamlink"
+    " replaces hero.team_id.",
+    "<base> -> 0001_one_to_many, Create the one-to-many schema: team, and hero with a team_id.",
+]
+
+
+def alembic_log(stderr: str) -> list[str]:
+    """The "Running ..." lines of Alembic's log in ``stderr``, each checked for the CLI's format.
+
+    heroes-sa's own error line is left out.
+    """
+    lines = [line for line in stderr.splitlines() if not line.startswith("heroes-sa: ")]
+    for line in lines:
+        assert re.fullmatch(r"(INFO |WARNI|ERROR) \[alembic[.\w]*\] .+", line), line
+    return [line for line in lines if "] Running " in line]

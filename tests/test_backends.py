@@ -6,6 +6,7 @@ import io
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -73,7 +74,7 @@ def test_the_command_exits_non_zero_for_an_unreachable_server() -> None:
     assert PASSWORD not in done.stderr
 
 
-def test_a_password_in_the_driver_message_is_masked(
+def test_a_driver_message_that_repeats_the_password_is_left_out(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Some drivers repeat the connection string; the password must not reach the terminal."""
@@ -87,8 +88,47 @@ def test_a_password_in_the_driver_message_is_masked(
     err = capsys.readouterr().err
     assert err == (
         "heroes-sa: error: cannot use the database at db.example:5432:"
-        " bad DSN user=hero password=***\n"
+        " Exception (its message repeats the password, so it is not shown)\n"
     )
+
+
+@pytest.mark.parametrize("password", ["e", "a", "database"])
+def test_a_password_that_is_a_common_word_leaves_the_message_whole(
+    password: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Messages are built from the URL with its password hidden, never edited after."""
+    pytest.importorskip("psycopg", reason="the postgres driver extra is not installed")
+    assert (
+        main(["demo", "one-to-many", "--db", f"postgresql+psycopg://u:{password}@127.0.0.1:1/x"])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("heroes-sa: error: cannot use the database at 127.0.0.1:1: connection")
+    assert "***" not in err
+    assert "Connection refused" in err
+
+
+def test_an_unreachable_server_under_async_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("asyncpg", reason="the asyncpg extra is not installed")
+    url = f"postgresql+asyncpg://hero:{PASSWORD}@127.0.0.1:1/heroes"
+    assert main(["demo", "many-to-many", "--async", "--db", url]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("heroes-sa: error: cannot use the database at 127.0.0.1:1: ")
+    assert err.count("\n") == 1
+    assert PASSWORD not in err
+
+
+def test_an_async_url_without_async_says_it_needs_async(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "heroes.db"
+    assert main(["demo", "many-to-many", "--db", f"sqlite+aiosqlite:///{path}"]) == 1
+    assert capsys.readouterr().err == (
+        "heroes-sa: error: sqlite+aiosqlite:// names an async driver, which needs --async"
+        " (or a sync URL such as sqlite://)\n"
+    )
+    assert not path.exists(), "nothing was opened"
 
 
 @pytest.mark.parametrize(

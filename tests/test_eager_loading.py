@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from heroes_sa.bulk import bulk_create
 from heroes_sa.many_to_many import Hero
-from tests.sql_log import SQLLog
+from heroes_sa.testing import RecordedSQL
 
 HEROES = 1201
 TEAMS = 7
@@ -35,7 +35,7 @@ def load_heroes(session: Session, heroes: int = HEROES) -> dict[str, list[str]]:
 
 
 def test_selectinload_sends_one_select_per_500_heroes_never_one_per_hero(
-    heroes_session: Session, sql_log: SQLLog
+    heroes_session: Session, sql_log: RecordedSQL
 ) -> None:
     expected = load_heroes(heroes_session)
     heroes_session.expunge_all()
@@ -49,7 +49,9 @@ def test_selectinload_sends_one_select_per_500_heroes_never_one_per_hero(
     assert got == expected
 
 
-def test_lazy_loading_sends_one_select_per_hero(heroes_session: Session, sql_log: SQLLog) -> None:
+def test_lazy_loading_sends_one_select_per_hero(
+    heroes_session: Session, sql_log: RecordedSQL
+) -> None:
     """The contrast: what the eager path saves."""
     expected = load_heroes(heroes_session, heroes=6)
     heroes_session.expunge_all()
@@ -72,7 +74,7 @@ def query_plan(session: Session, sql: str, params: object) -> str:
 
 @pytest.mark.backends("sqlite", reason="reads SQLite's EXPLAIN QUERY PLAN")
 def test_loading_a_heroes_teams_searches_the_link_index(
-    heroes_session: Session, sql_log: SQLLog
+    heroes_session: Session, sql_log: RecordedSQL
 ) -> None:
     """Revision 0003's index: without it, each load scans every link row."""
     load_heroes(heroes_session, heroes=20)
@@ -87,7 +89,7 @@ def test_loading_a_heroes_teams_searches_the_link_index(
     eager = [s for s in sql_log.dml() if s.verb == "SELECT"][-1]
 
     for statement in (lazy, eager):
-        plan = query_plan(heroes_session, statement.sql, statement.params)
+        plan = query_plan(heroes_session, statement.sql, statement.parameters)
         assert "INDEX ix_heroteamlink_hero_id" in plan, plan
         assert "SCAN heroteamlink" not in plan, plan
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from sqlalchemy.orm import Session
 
 import heroes_sa
 from heroes_sa import many_to_many
-from heroes_sa.engine import DEFAULT_URL, URL_ENV_VAR, resolve_url
+from heroes_sa.engine import DEFAULT_URL, URL_ENV_VAR, resolve_url, sqlite_pragma
 
 
 def test_url_argument_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -41,12 +43,28 @@ def test_in_memory_engine_is_one_database_for_every_connection() -> None:
         assert second.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
 
 
+def test_an_in_memory_database_outlives_a_connection_the_pool_discards() -> None:
+    """SQLAlchemy invalidates a connection after some errors; the data must stay."""
+    engine = heroes_sa.create_engine("sqlite://")
+    heroes_sa.upgrade(engine)
+    with Session(engine) as session:
+        session.add(many_to_many.Hero(name="Deadpond", secret_name="Dive Wilson"))
+        session.commit()
+    with engine.connect() as connection:
+        connection.invalidate()
+    with Session(engine) as session:
+        assert session.scalars(sa.select(many_to_many.Hero.name)).all() == ["Deadpond"]
+    engine.dispose()
+
+
 def test_every_sqlite_connection_enforces_foreign_keys(tmp_path: Path) -> None:
     engine = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'fk.db'}", pool_size=2)
     heroes_sa.upgrade(engine)
     with engine.connect() as a, engine.connect() as b:
         for connection in (a, b):
-            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            # Past SQLAlchemy, so no transaction begins: two connections of one
+            # thread must not both take the write lock.
+            assert sqlite_pragma(connection.connection.dbapi_connection, "PRAGMA foreign_keys") == 1
 
 
 def test_ddl_is_rolled_back_with_its_transaction() -> None:
@@ -92,25 +110,46 @@ def test_create_engine_passes_keyword_arguments_through() -> None:
     assert engine.echo is True
 
 
-def test_a_database_file_uses_write_ahead_logging(tmp_path: Path) -> None:
-    engine = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+def journal_mode(path: Path) -> str:
+    """The journal mode recorded in the file, read with plain sqlite3."""
+    with closing(sqlite3.connect(path)) as raw:
+        mode: str = raw.execute("PRAGMA journal_mode").fetchone()[0]
+    return mode
+
+
+def test_opening_a_file_leaves_its_journal_mode_and_a_migration_sets_wal(tmp_path: Path) -> None:
+    path = tmp_path / "heroes.db"
+    engine = heroes_sa.create_engine(f"sqlite:///{path}")
     with engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        connection.exec_driver_sql("SELECT 1")
+    assert journal_mode(path) == "delete", "connecting must not write to the file"
+    heroes_sa.upgrade(engine)
     engine.dispose()
-    plain = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'rollback.db'}", sqlite_wal=False)
-    with plain.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
-    plain.dispose()
+    assert journal_mode(path) == "wal", "the migration wrote, and leaves the file in WAL mode"
+
+
+def test_sqlite_wal_true_switches_each_connection_to_wal(tmp_path: Path) -> None:
+    path = tmp_path / "opt-in.db"
+    engine = heroes_sa.create_engine(f"sqlite:///{path}", sqlite_wal=True)
+    with engine.connect():
+        pass
+    engine.dispose()
+    assert journal_mode(path) == "wal"
 
 
 @pytest.mark.parametrize(
-    ("mode", "sent"), [("IMMEDIATE", "BEGIN IMMEDIATE"), ("DEFERRED", "BEGIN")]
+    ("options", "sent"),
+    [
+        ({}, "BEGIN IMMEDIATE"),
+        ({"sqlite_begin": "IMMEDIATE"}, "BEGIN IMMEDIATE"),
+        ({"sqlite_begin": "DEFERRED"}, "BEGIN"),
+    ],
 )
-def test_sqlite_begin_execution_option_picks_the_begin_statement(
-    tmp_path: Path, mode: str, sent: str
+def test_transactions_begin_immediate_unless_the_sqlite_begin_option_says_otherwise(
+    tmp_path: Path, options: dict[str, str], sent: str
 ) -> None:
     engine = heroes_sa.create_engine(
-        f"sqlite:///{tmp_path / 'begin.db'}", execution_options={"sqlite_begin": mode}
+        f"sqlite:///{tmp_path / 'begin.db'}", execution_options=options
     )
     seen: list[str] = []
     sa.event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
@@ -138,3 +177,11 @@ def test_server_engines_ping_connections_before_use() -> None:
     assert engine.pool._pre_ping
     assert "pw" not in repr(engine)
     assert heroes_sa.create_engine("sqlite://").pool._pre_ping is False
+
+
+def test_an_engine_with_execution_options_is_still_set_up_for_migrations() -> None:
+    """``engine.execution_options(...)`` makes a new Engine sharing the pool and hooks."""
+    engine = heroes_sa.create_engine("sqlite://")
+    heroes_sa.upgrade(engine.execution_options(sqlite_begin="DEFERRED"))
+    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    engine.dispose()

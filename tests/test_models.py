@@ -11,7 +11,7 @@ from sqlalchemy.orm import RelationshipProperty, Session
 
 from heroes_sa import many_to_many, one_to_many
 from heroes_sa.base import model_repr
-from tests.sql_log import SQLLog
+from heroes_sa.testing import RecordedSQL
 
 
 def test_the_two_revisions_keep_separate_metadata() -> None:
@@ -67,7 +67,7 @@ def test_repr_of_link_rows_and_teams() -> None:
     )
 
 
-def test_repr_never_sends_sql_in_any_state(heroes_session: Session, sql_log: SQLLog) -> None:
+def test_repr_never_sends_sql_in_any_state(heroes_session: Session, sql_log: RecordedSQL) -> None:
     hero = many_to_many.Hero(name="Deadpond", secret_name="Dive Wilson", age=30)
     heroes_session.add(hero)
     assert "name='Deadpond'" in repr(hero)  # pending

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -178,6 +179,7 @@ def users_database(server_url: URL) -> Iterator[sa.Engine]:
 
 INNER_SUITE = """
 import contextlib
+import sys
 import importlib
 import json
 import pytest
@@ -193,7 +195,9 @@ def record(engine, revision):
         seen.write(json.dumps({"revision": revision, "namespace": name}) + "\\n")
 
 @pytest.mark.parametrize("n", [1, 2, 3])
-def test_each_test_starts_empty_and_counts_ids_from_1(heroes_session, heroes_engine, n):
+def test_each_test_starts_empty_and_counts_ids_from_1(
+    heroes_session, heroes_engine, heroes_restart_identities, n
+):
     record(heroes_engine, "head")
     assert heroes_session.scalar(select(func.count()).select_from(Hero)) == 0
     hero = Hero(name=f"Hero {n}", secret_name="S", teams=[Team(name="T", headquarters="Q")])
@@ -233,7 +237,9 @@ def test_on_a_server_each_revision_gets_a_namespace_of_its_own_dropped_at_the_en
     for namespace in namespaces.values():
         assert namespace.startswith(NAME_PREFIX)
         assert namespace != users_namespace
-    assert list_namespaces(server_url) == before, "the namespaces are dropped"
+    # Only this run's own: other runs on a shared server come and go meanwhile.
+    assert set(namespaces.values()) & list_namespaces(server_url) == set(), "dropped"
+    assert set(namespaces.values()).isdisjoint(before), "and new"
     with Session(users_database) as session:
         assert session.scalars(sa.select(one_to_many.Hero.name)).all() == ["Mine"]
     assert set(sa.inspect(users_database).get_table_names()) == {"alembic_version", "hero", "team"}
@@ -245,13 +251,21 @@ def test_on_a_server_the_namespaces_are_dropped_after_a_failing_run(
     before = list_namespaces(server_url)
     pytester.makepyfile(
         """
+        from sqlalchemy import inspect
+
         def test_fails(heroes_session):
+            with open("namespace.txt", "w") as out:
+                out.write(inspect(heroes_session.connection()).default_schema_name)
             heroes_session.connection().exec_driver_sql("SELECT no_such_column FROM hero")
         """
     )
     result = run_inner(pytester, "--heroes-db-url", server_url.render_as_string(False))
     result.assert_outcomes(failed=1)
-    assert list_namespaces(server_url) == before
+    namespace = (pytester.path / "namespace.txt").read_text()
+    assert namespace.startswith(NAME_PREFIX)
+    assert namespace not in before
+    # Only this run's own: other runs on a shared server come and go meanwhile.
+    assert namespace not in list_namespaces(server_url)
 
 
 def test_this_suites_own_fixtures_run_on_the_server(
@@ -340,3 +354,37 @@ def test_a_revision_marker_with_anything_but_one_revision_is_a_usage_error(
     result = run_inner(pytester)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*heroes_revision takes one revision id*"])
+
+
+@pytest.mark.parametrize(
+    ("url", "module", "extra"),
+    [
+        ("mysql+pymysql://u:pw-x@127.0.0.1:1/app", "pymysql", "mysql"),
+        ("postgresql+psycopg://u:pw-x@127.0.0.1:1/app", "psycopg", "postgres"),
+    ],
+)
+def test_a_missing_driver_is_one_usage_error_naming_the_extra(
+    pytester: pytest.Pytester, url: str, module: str, extra: str
+) -> None:
+    pytester.makepyfile(
+        """
+        def test_one(heroes_session):
+            pass
+
+        def test_two(heroes_session):
+            pass
+        """
+    )
+    script = (
+        "import sys\n"
+        f"sys.modules[{module!r}] = None  # as if not installed\n"
+        "import pytest\n"
+        f"raise SystemExit(pytest.main(['-p', 'no:asyncio', '--heroes-db-url', {url!r}]))\n"
+    )
+    result = pytester.run(sys.executable, "-c", script, timeout=120)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if "heroes_sa" in line]
+    assert len(errors) == 1, result.stderr.str()
+    assert f"pip install 'heroes_sa[{extra}]'" in errors[0]
+    assert "pw-x" not in result.stderr.str() + result.stdout.str()
+    assert "test_one" not in result.stdout.str(), "no test ran"

@@ -13,19 +13,19 @@ import sqlite3
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import closing
-from multiprocessing import get_context
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 import heroes_sa
+from bench import concurrency
 from heroes_sa import many_to_many, one_to_many
+from heroes_sa.engine import URL_ENV_VAR
 from heroes_sa.many_to_many import Team
-from tests.workers import WorkerLog, load_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [
@@ -129,48 +129,149 @@ def test_a_migration_killed_at_any_moment_leaves_one_revision_or_the_other(
     engine.dispose()
 
 
-def compare_with_logs(url: str, logs: list[WorkerLog]) -> None:
-    expected: dict[str, set[str]] = {}
-    for log in logs:
-        expected.update(log.heroes)
-    engine = heroes_sa.create_engine(url)
-    with Session(engine) as session:
-        found = {
-            hero.name: {team.name for team in hero.teams}
-            for hero in session.scalars(sa.select(many_to_many.Hero))
-        }
-    engine.dispose()
-    assert found == expected
+# --- concurrency, with create_engine's defaults (bench/concurrency.py's workloads) ---
 
 
-def test_threads_and_processes_writing_at_once_lose_nothing(
-    head_file: str, capsys: pytest.CaptureFixture[str]
+def test_threads_on_one_in_memory_engine_keep_every_commit_and_every_rollback() -> None:
+    """4 threads x 50 sessions: commit, refresh, write again; every fifth rolls back.
+
+    On one sqlite3 connection shared by every thread, commits that returned
+    went missing, rolled-back rows stayed and the interpreter could crash.
+    """
+    outcome = concurrency.memory_threads(threads=4, sessions=50)
+    assert outcome.errors == []
+    assert outcome.commits == 4 * 40 * 2
+    assert (outcome.lost, outcome.kept_after_rollback) == (0, 0)
+
+
+@pytest.fixture
+def writers_file(tmp_path: Path) -> str:
+    """A database file at head with the workload's teams, migrated as a user would."""
+    return concurrency.head_file(tmp_path / "writers.db")
+
+
+def test_threads_and_processes_reading_then_writing_at_once_lose_nothing(
+    writers_file: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seconds = 4.0
-    started = time.monotonic()
-    with (
-        ThreadPoolExecutor(3) as threads,
-        ProcessPoolExecutor(2, mp_context=get_context("spawn")) as processes,
-    ):
-        futures = [
-            threads.submit(load_worker, head_file, f"thread{i}", seconds, i) for i in range(3)
-        ] + [
-            processes.submit(load_worker, head_file, f"process{i}", seconds, 10 + i)
-            for i in range(2)
-        ]
-        logs = [f.result(timeout=120) for f in futures]
-    elapsed = time.monotonic() - started
+    """3 threads and 2 processes x 40 read-then-write transactions, started together.
 
-    assert [log.errors for log in logs] == [[]] * 5, "writers must wait, not fail"
-    assert all(log.commits > 0 for log in logs)
-    compare_with_logs(head_file, logs)
-    check_file(Path(head_file.removeprefix("sqlite:///"))).close()
+    Each worker does a fixed amount of work after a shared barrier, so the
+    assertions hold however the machine schedules them.  With transactions
+    begun DEFERRED, most of these failed at once with "database is locked".
+    """
+    outcome = concurrency.concurrent_writers(writers_file, threads=3, processes=2, transactions=40)
+    assert outcome.errors == [], "writers must wait for the lock, not fail"
+    assert [len(log.heroes) > 0 for log in outcome.logs] == [True] * 5
+    assert outcome.lost == 0, "the database must equal the union of what the workers committed"
+    check_file(Path(writers_file.removeprefix("sqlite:///"))).close()
     with capsys.disabled():
-        commits = sum(log.commits for log in logs)
-        print(
-            f"\n[load] sqlite file: {commits} commits by 5 writers in {elapsed:.1f}s"
-            f" = {commits / elapsed:.0f} commits/s"
-        )
+        print(f"\n[load] {outcome.summary('file-writers')}")
+
+
+@pytest.fixture(scope="module")
+def old_file_with_100k_heroes(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, list[tuple[int, int]]]:
+    """A 0001 file with 100k heroes, and its memberships, copied by each migration run."""
+    path = tmp_path_factory.mktemp("old") / "old.db"
+    return path, concurrency.one_to_many_file(path, 100_000)
+
+
+@pytest.mark.parametrize("kind", sorted(concurrency.MIGRATORS))
+def test_two_migrations_started_together_both_end_at_head_with_every_membership(
+    old_file_with_100k_heroes: tuple[Path, list[tuple[int, int]]], kind: str
+) -> None:
+    template, memberships = old_file_with_100k_heroes
+    for _ in range(2):
+        run = concurrency.two_migrations(template, memberships, kind)
+        assert run.revision == many_to_many.REVISION
+        assert run.memberships_kept
+        assert run.sound
+        # One migrates; the other waits for the write lock, then finds head.
+        assert run.returncodes == [0, 0], run.errors
+        assert run.errors == [[], []]
+
+
+def hold_the_write_lock(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection holding ``path``'s write lock, a row written."""
+    raw = sqlite3.connect(path, isolation_level=None)
+    raw.execute("BEGIN IMMEDIATE")
+    raw.execute("INSERT INTO team (name, headquarters) VALUES ('Held', 'hq')")
+    return raw
+
+
+def migrator(path: Path, *args: str) -> subprocess.Popen[str]:
+    """``alembic upgrade head`` on ``path`` from the checkout (alembic.ini)."""
+    env = {**os.environ, URL_ENV_VAR: f"sqlite:///{path}{''.join(args)}"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # Alembic prints FAILED: on stdout, its log on stderr
+        text=True,
+    )
+
+
+def test_a_migration_waits_for_a_writer_that_holds_the_lock(tmp_path: Path) -> None:
+    """Begun DEFERRED, the migration read the revision, then failed to write."""
+    path = tmp_path / "held.db"
+    concurrency.one_to_many_file(path, 1_000)
+    raw = hold_the_write_lock(path)
+    child = migrator(path)
+    # Meanwhile the migrator starts and waits for the lock; begun DEFERRED, it
+    # would read first and then fail to write once this commit made it stale.
+    time.sleep(2.5)
+    raw.execute("COMMIT")
+    raw.close()
+    output, _ = child.communicate(timeout=120)
+    assert child.returncode == 0, output
+    with closing(check_file(path)) as check:
+        assert check.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            (many_to_many.REVISION,)
+        ]
+        assert check.execute("SELECT count(*) FROM team WHERE name = 'Held'").fetchone() == (1,)
+
+
+def test_a_lock_held_past_the_timeout_is_one_line_and_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "held.db"
+    concurrency.one_to_many_file(path, 1_000)
+    raw = hold_the_write_lock(path)
+    try:
+        child = migrator(path, "?timeout=0.5")  # the driver's busy timeout, from the URL
+        output, _ = child.communicate(timeout=120)
+    finally:
+        raw.execute("ROLLBACK")
+        raw.close()
+    errors = [line for line in output.splitlines() if not concurrency.LOG_LINE.match(line)]
+    assert child.returncode != 0  # Alembic's exit status for FAILED is 255
+    assert errors == [
+        "FAILED: the database is locked: another connection held its write lock for all of"
+        " the 0.5 s this migration waited (the driver's timeout); nothing was changed, try"
+        " again once the other writer has finished"
+    ]
+    with closing(check_file(path)) as check:
+        assert check.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            (one_to_many.REVISION,)
+        ]
+
+
+def test_a_reader_that_opts_out_does_not_wait_for_the_writer(writers_file: str) -> None:
+    """A timeout of 0: waiting for the lock at all would fail at once."""
+    path = Path(writers_file.removeprefix("sqlite:///"))
+    raw = hold_the_write_lock(path)
+    try:
+        engine = heroes_sa.create_engine(writers_file, connect_args={"timeout": 0})
+        assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+        deferred = engine.execution_options(sqlite_begin="DEFERRED")
+        with Session(deferred) as session:
+            assert session.scalar(sa.select(sa.func.count()).select_from(Team)) == concurrency.TEAMS
+        with Session(engine) as session, pytest.raises(OperationalError, match="locked"):
+            session.scalar(sa.select(sa.func.count()).select_from(Team))
+        engine.dispose()
+    finally:
+        raw.execute("ROLLBACK")
+        raw.close()
 
 
 SQL_CALLS = {"text", "exec_driver_sql", "execute", "executemany"}

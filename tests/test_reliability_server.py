@@ -6,10 +6,6 @@ naming a PostgreSQL server) and skipped, saying so, elsewhere.  Marked ``slow``.
 
 from __future__ import annotations
 
-import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from multiprocessing import get_context
-
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
@@ -17,9 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 import heroes_sa
+from bench import concurrency
 from heroes_sa.many_to_many import Hero, Team
-from tests.test_reliability import compare_with_logs
-from tests.workers import load_worker
 
 pytestmark = [
     pytest.mark.slow,
@@ -86,25 +81,11 @@ def test_a_pooled_connection_the_server_dropped_is_replaced_before_use(migrated:
 def test_threads_and_processes_writing_at_once_lose_nothing(
     migrated: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = url_of(migrated)
-    seconds = 4.0
-    started = time.monotonic()
-    with (
-        ThreadPoolExecutor(3) as threads,
-        ProcessPoolExecutor(2, mp_context=get_context("spawn")) as processes,
-    ):
-        futures = [threads.submit(load_worker, url, f"thread{i}", seconds, i) for i in range(3)] + [
-            processes.submit(load_worker, url, f"process{i}", seconds, 10 + i) for i in range(2)
-        ]
-        logs = [f.result(timeout=120) for f in futures]
-    elapsed = time.monotonic() - started
-
-    assert [log.errors for log in logs] == [[]] * 5
-    assert all(log.commits > 0 for log in logs)
-    compare_with_logs(url, logs)
+    """The SQLite file workload of tests/test_reliability.py, on the server."""
+    outcome = concurrency.concurrent_writers(
+        url_of(migrated), threads=3, processes=2, transactions=40
+    )
+    assert outcome.errors == []
+    assert outcome.lost == 0
     with capsys.disabled():
-        commits = sum(log.commits for log in logs)
-        print(
-            f"\n[load] postgresql: {commits} commits by 5 writers in {elapsed:.1f}s"
-            f" = {commits / elapsed:.0f} commits/s"
-        )
+        print(f"\n[load] postgresql: {outcome.summary('writers')}")

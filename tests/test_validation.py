@@ -16,8 +16,8 @@ from heroes_sa import many_to_many, one_to_many
 from heroes_sa.base import SHOWN_LENGTH
 from heroes_sa.errors import InvalidValueError
 from heroes_sa.many_to_many import Hero, HeroTeamLink, Team
+from heroes_sa.testing import RecordedSQL
 from heroes_sa.validation import Validated, check_for_dialect
-from tests.sql_log import SQLLog
 
 #: The largest INTEGER of each backend (SQLite's are all 64-bit).
 INTEGER_MAX = {"sqlite": 2**63 - 1, "postgresql": 2**31 - 1, "mysql": 2**31 - 1}
@@ -205,7 +205,7 @@ def deleted_hero(saved: tuple[Hero, Team], heroes_session: Session) -> Hero:
 
 
 def test_nothing_joins_a_deleted_hero(
-    saved: tuple[Hero, Team], deleted_hero: Hero, heroes_session: Session, sql_log: SQLLog
+    saved: tuple[Hero, Team], deleted_hero: Hero, heroes_session: Session, sql_log: RecordedSQL
 ) -> None:
     _, team = saved
     sql_log.clear()
@@ -353,7 +353,7 @@ def backend(session: Session) -> str:
 
 
 def test_the_integer_range_of_this_database_is_enforced_before_sending(
-    heroes_session: Session, sql_log: SQLLog
+    heroes_session: Session, sql_log: RecordedSQL
 ) -> None:
     """The largest INTEGER is stored; one more is refused naming the range, nothing sent."""
     largest = INTEGER_MAX[backend(heroes_session)]
@@ -440,7 +440,7 @@ def test_32_bit_integer_columns_on_servers(name: str) -> None:
 
 @pytest.mark.backends("mysql", reason="only MySQL/MariaDB give string columns a length")
 def test_a_string_too_long_for_mariadb_fails_before_it_is_sent(
-    saved: tuple[Hero, Team], heroes_session: Session, sql_log: SQLLog
+    saved: tuple[Hero, Team], heroes_session: Session, sql_log: RecordedSQL
 ) -> None:
     before = table_rows(heroes_session)
     sql_log.clear()

@@ -1,9 +1,11 @@
 """Databases of their own for tests: SQLite in memory, or a namespace on a server.
 
 :func:`scratch_database` hands out an engine on a new, empty database and
-removes it afterwards.  On a server that is a namespace created under a
-unique name (``heroes_test_`` and random hex) next to the user's data and
-dropped at the end, so a test run never reads or writes the user's tables:
+removes it afterwards; :func:`async_scratch_database` does the same for an
+AsyncEngine, with the same statements through the backend's async driver.
+On a server that is a namespace created under a unique name
+(``heroes_test_`` and random hex) next to the user's data and dropped at the
+end, so a test run never reads or writes the user's tables:
 
 PostgreSQL
     a schema in the database the URL names, made the connections' only
@@ -13,25 +15,31 @@ MySQL / MariaDB
     a database (``CREATE DATABASE``; MySQL's schemas are databases).
 
 :func:`restart_identities` makes rolled-back inserts give their ids back, as
-SQLite does, so tests see the same ids on every backend.
+SQLite does, so tests see the same ids on every backend (the
+``heroes_restart_identities`` fixture).
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, Final
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateSchema, DropSchema, ExecutableDDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
 
+from heroes_sa.aio import ASYNC_DRIVERS
 from heroes_sa.engine import create_engine, describe_location, resolve_url
 from heroes_sa.errors import HeroesError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 #: Backends the test fixtures run on, by SQLAlchemy backend name.
 SUPPORTED_BACKENDS: Final = ("sqlite", "postgresql", "mysql", "mariadb")
@@ -87,22 +95,101 @@ def scratch_url(url: URL, name: str) -> URL:
     return url.set(database=name)
 
 
+def async_driver_url(url: URL) -> URL:
+    """``url`` with an async driver: its own if it is one, else its backend's default.
+
+    ``postgresql+psycopg://...`` becomes ``postgresql+asyncpg://...`` and
+    ``mysql+pymysql://...`` ``mysql+aiomysql://...`` (see
+    :data:`heroes_sa.aio.ASYNC_DRIVERS`); the rest of the URL is kept.
+    """
+    if url.get_dialect().is_async:
+        return url
+    backend = url.get_backend_name()
+    return url.set(drivername=f"{backend}+{ASYNC_DRIVERS[backend]}")
+
+
+def in_namespace(
+    server: URL, name: str, engine_kwargs: dict[str, Any]
+) -> tuple[URL, dict[str, Any]]:
+    """The URL and engine arguments that put an engine on ``server`` inside ``name``.
+
+    Every driver but asyncpg takes the namespace in the URL
+    (:func:`scratch_url`); asyncpg reads no libpq ``options``, so it gets
+    the search path as a server setting among its connect arguments.
+    """
+    if backend_of(server) != "postgresql" or server.get_driver_name() != "asyncpg":
+        return scratch_url(server, name), engine_kwargs
+    connect_args = dict(engine_kwargs.get("connect_args", {}))
+    connect_args["server_settings"] = {
+        **connect_args.get("server_settings", {}),
+        "search_path": name,
+    }
+    return server, {**engine_kwargs, "connect_args": connect_args}
+
+
+def create_namespace(connection: Connection, name: str) -> None:
+    """Create the namespace ``name`` on ``connection``'s server, in a transaction of its own."""
+    with connection.begin():
+        connection.execute(CreateSchema(name))
+
+
+def drop_namespace(connection: Connection, name: str) -> None:
+    """Drop the namespace ``name`` and everything in it, waiting for locks at most 10 s."""
+    backend = backend_of(connection.engine.url)
+    with connection.begin():
+        connection.exec_driver_sql(_LOCK_TIMEOUTS[backend])
+        # PostgreSQL keeps a schema's tables unless told; MySQL drops them always.
+        connection.execute(DropSchema(name, cascade=backend == "postgresql"))
+
+
+def _unreachable(url: URL, error: OperationalError) -> DatabaseUnavailableError:
+    reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+    return DatabaseUnavailableError(
+        f"cannot reach the test database server at {describe_location(url)}: {reason}"
+    )
+
+
 @contextmanager
 def _admin(url: URL) -> Iterator[Connection]:
     """A connection to the user's database, for creating and dropping namespaces."""
-    engine = create_engine(url)
+    engine = create_engine(url, poolclass=NullPool)
     try:
         try:
             connection = engine.connect()
         except OperationalError as error:
-            reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-            raise DatabaseUnavailableError(
-                f"cannot reach the test database server at {describe_location(url)}: {reason}"
-            ) from error
+            raise _unreachable(url, error) from error
         with connection:
             yield connection
     finally:
         engine.dispose()
+
+
+@asynccontextmanager
+async def _async_admin(url: URL) -> AsyncIterator[AsyncConnection]:
+    """:func:`_admin` through an async driver."""
+    from heroes_sa.aio import create_async_engine
+
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        try:
+            connection = await engine.connect()
+        except OperationalError as error:
+            raise _unreachable(url, error) from error
+        try:
+            yield connection
+        finally:
+            await connection.close()
+    finally:
+        await engine.dispose()
+
+
+def _server(url: str | URL | None) -> URL | None:
+    """The server ``url`` names, or None for SQLite (and for no URL at all)."""
+    server = None if url is None else resolve_url(url)
+    if server is None or backend_of(server) == "sqlite":
+        return None
+    check_supported(server)
+    return server
 
 
 @contextmanager
@@ -117,27 +204,68 @@ def scratch_database(url: str | URL | None = None, **engine_kwargs: Any) -> Iter
 
     Raises :class:`DatabaseUnavailableError` when the server cannot be reached.
     """
-    server = None if url is None else resolve_url(url)
-    if server is None or backend_of(server) == "sqlite":
+    server = _server(url)
+    if server is None:
         engine = create_engine("sqlite://", **engine_kwargs)
         try:
             yield engine
         finally:
             engine.dispose()
         return
-    check_supported(server)
     name = scratch_name()
-    with _admin(server) as admin, admin.begin():
-        admin.execute(CreateSchema(name))
-    engine = create_engine(scratch_url(server, name), **engine_kwargs)
+    with _admin(server) as admin:
+        create_namespace(admin, name)
     try:
-        yield engine
+        url_inside, kwargs = in_namespace(server, name, engine_kwargs)
+        engine = create_engine(url_inside, **kwargs)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
     finally:
-        engine.dispose()
-        with _admin(server) as admin, admin.begin():
-            admin.exec_driver_sql(_LOCK_TIMEOUTS[backend_of(server)])
-            # PostgreSQL keeps a schema's tables unless told; MySQL drops them always.
-            admin.execute(DropSchema(name, cascade=backend_of(server) == "postgresql"))
+        with _admin(server) as admin:
+            drop_namespace(admin, name)
+
+
+@asynccontextmanager
+async def async_scratch_database(
+    url: str | URL | None = None, **engine_kwargs: Any
+) -> AsyncIterator[AsyncEngine]:
+    """:func:`scratch_database` under asyncio: an AsyncEngine on a new, empty database.
+
+    The same namespace, made and dropped by the same statements, reached
+    through an async driver (:func:`async_driver_url`), so the URL given to
+    the sync fixtures serves here too.  ``None`` or any SQLite URL gives a
+    private in-memory database on aiosqlite.  ``engine_kwargs`` go to
+    :func:`heroes_sa.create_async_engine`, which raises
+    :class:`ModuleNotFoundError` naming the extra when the driver is missing.
+
+    Raises :class:`DatabaseUnavailableError` when the server cannot be reached.
+    """
+    from heroes_sa.aio import create_async_engine
+
+    server = _server(url)
+    if server is None:
+        engine = create_async_engine("sqlite://", **engine_kwargs)
+        try:
+            yield engine
+        finally:
+            await engine.dispose()
+        return
+    server = async_driver_url(server)
+    name = scratch_name()
+    async with _async_admin(server) as admin:
+        await admin.run_sync(create_namespace, name)
+    try:
+        url_inside, kwargs = in_namespace(server, name, engine_kwargs)
+        engine = create_async_engine(url_inside, **kwargs)
+        try:
+            yield engine
+        finally:
+            await engine.dispose()
+    finally:
+        async with _async_admin(server) as admin:
+            await admin.run_sync(drop_namespace, name)
 
 
 class RestartAutoIncrement(ExecutableDDLElement):

@@ -13,6 +13,7 @@ from sqlalchemy import make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
+from heroes_sa.engine import DRIVER_EXTRAS
 from heroes_sa.errors import HeroesError
 from heroes_sa.testing.databases import NAME_PREFIX, backend_of, check_supported
 
@@ -37,7 +38,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "run the heroes_sa fixtures on this database server, e.g."
             " postgresql+psycopg://user@host/db or mysql+pymysql://user@host/db;"
             f" they create and drop a schema/database of their own there ({NAME_PREFIX}...)."
-            f" Default: ${URL_ENV_VAR}, then the {URL_INI} ini setting, then in-memory SQLite"
+            f" Default: ${URL_ENV_VAR}, then the {URL_INI} ini setting, then in-memory SQLite."
+            " Drivers: heroes_sa[postgres] or [mysql]; for the async fixtures also"
+            " heroes_sa[asyncpg] or [aiomysql]"
         ),
     )
     parser.addini(
@@ -47,12 +50,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def configured_url(config: pytest.Config) -> URL | None:
-    """The test database URL from the flag, the environment or the ini file, else None.
-
-    Raises :class:`pytest.UsageError` for a string that is no URL or names a
-    backend the fixtures do not support.
-    """
+def _configured(config: pytest.Config) -> tuple[str, URL] | None:
+    """Where the test database URL came from and the URL, or None for SQLite."""
     sources = [
         (URL_OPTION, config.getoption(URL_INI)),
         (f"${URL_ENV_VAR}", os.environ.get(URL_ENV_VAR)),
@@ -67,8 +66,43 @@ def configured_url(config: pytest.Config) -> URL | None:
         except (ArgumentError, ValueError, HeroesError) as error:
             # Neither message repeats the string, so no password is shown.
             raise pytest.UsageError(f"heroes_sa: {source} is not usable: {error}") from error
-        return url
+        return source, url
     return None
+
+
+def configured_url(config: pytest.Config) -> URL | None:
+    """The test database URL from the flag, the environment or the ini file, else None.
+
+    Raises :class:`pytest.UsageError` for a string that is no URL or names a
+    backend the fixtures do not support.
+    """
+    configured = _configured(config)
+    return None if configured is None else configured[1]
+
+
+def _require_driver(source: str, url: URL) -> None:
+    """Raise :class:`pytest.UsageError`, naming the extra, if ``url``'s driver is missing.
+
+    Checked once at start-up: otherwise every test using the fixtures would
+    fail on its own with the same ImportError.
+    """
+    try:
+        dialect = url.get_dialect()
+    except ArgumentError as error:  # no such driver name
+        raise pytest.UsageError(f"heroes_sa: {source} is not usable: {error}") from error
+    try:
+        dialect.import_dbapi()
+    except ImportError as error:
+        extra, driver = DRIVER_EXTRAS.get(url.get_backend_name(), (None, None))
+        install = (
+            f"pip install 'heroes_sa[{extra}]'"
+            if extra is not None and driver == dialect.driver
+            else f"install the {dialect.driver} driver"
+        )
+        raise pytest.UsageError(
+            f"heroes_sa: {source} names {url.drivername}, whose driver is not installed"
+            f" ({error}): {install}"
+        ) from error
 
 
 #: Name under which the async fixtures (or their stand-ins) are registered.
@@ -76,7 +110,7 @@ ASYNC_PLUGIN_NAME = "heroes_sa.testing.async"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the ``heroes_revision`` marker; reject a bad database URL at once.
+    """Register the ``heroes_revision`` marker; reject a bad URL or a missing driver at once.
 
     Also registers the async fixtures when pytest-asyncio is active, and
     stand-ins that say what to install when it is not.
@@ -85,7 +119,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(revision): run the heroes_sa fixtures at this Alembic revision instead of head",
     )
-    configured_url(config)
+    configured = _configured(config)
+    if configured is not None and backend_of(configured[1]) != "sqlite":
+        _require_driver(*configured)
     config.pluginmanager.register(_async_fixtures(config), ASYNC_PLUGIN_NAME)
 
 

@@ -50,6 +50,10 @@ def upgrade() -> None:
     op.create_index(op.f("ix_hero_age"), "hero", ["age"])
 
 
+def check_downgrade(bind: sa.Connection) -> None:
+    """Nothing to refuse: going to base drops both tables, rows and all, by design."""
+
+
 def downgrade() -> None:
     """Drop ``hero`` and ``team``, and everything in them."""
     op.drop_index(op.f("ix_hero_age"), table_name="hero")

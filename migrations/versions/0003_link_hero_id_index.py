@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003_link_hero_id_index"
@@ -27,18 +28,35 @@ down_revision: str | Sequence[str] | None = "0002_many_to_many"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# On MySQL/MariaDB, InnoDB gives a foreign key an index of its own, named after
+# the constraint, unless another index already serves it.
+HERO_FK_OWN_INDEX = "fk_heroteamlink_hero_id_hero"
+
+
+def _is_mysql() -> bool:
+    return op.get_bind().dialect.name in ("mysql", "mariadb")
+
 
 def upgrade() -> None:
     """Create ``ix_heroteamlink_hero_id``."""
     op.create_index(op.f("ix_heroteamlink_hero_id"), "heroteamlink", ["hero_id"])
+    if _is_mysql():
+        # InnoDB drops the foreign key's own index by itself when it made it
+        # implicitly (revision 0002); one that downgrade() below put back is
+        # an ordinary index and stays, a duplicate of the new one: drop it.
+        existing = {ix["name"] for ix in sa.inspect(op.get_bind()).get_indexes("heroteamlink")}
+        if HERO_FK_OWN_INDEX in existing:
+            op.drop_index(HERO_FK_OWN_INDEX, table_name="heroteamlink")
+
+
+def check_downgrade(bind: sa.Connection) -> None:
+    """Nothing to refuse: dropping an index loses no data."""
 
 
 def downgrade() -> None:
     """Drop ``ix_heroteamlink_hero_id``."""
-    if op.get_bind().dialect.name in ("mysql", "mariadb"):
-        # InnoDB let this index serve the hero_id foreign key and dropped the
-        # one it had made for the key itself (named after the constraint), and
-        # it refuses to leave a foreign key without an index: put that one back
-        # first, as revision 0002 left it.
-        op.create_index("fk_heroteamlink_hero_id_hero", "heroteamlink", ["hero_id"])
+    if _is_mysql():
+        # InnoDB refuses to leave the hero_id foreign key without an index:
+        # put back the one it had of its own, as revision 0002 left it.
+        op.create_index(HERO_FK_OWN_INDEX, "heroteamlink", ["hero_id"])
     op.drop_index(op.f("ix_heroteamlink_hero_id"), table_name="heroteamlink")

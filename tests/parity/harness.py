@@ -28,8 +28,10 @@ from sqlalchemy.orm import Session
 
 import heroes_sa
 from heroes_sa import many_to_many, one_to_many
+from heroes_sa.engine import DEFAULT_SQLITE_BEGIN, SQLITE_BEGIN
+from heroes_sa.testing import RecordedStatement as Statement
+from heroes_sa.testing import record_sql
 from tests.parity import sqlmodel_many_to_many, sqlmodel_one_to_many
-from tests.sql_log import Statement
 
 #: The tutorial's two pages: one team per hero, then any number.
 SHAPES: Final = ("one_to_many", "many_to_many")
@@ -46,6 +48,9 @@ SQLMODEL_MODELS: Final[Mapping[str, ModuleType]] = {
     "one_to_many": sqlmodel_one_to_many,
     "many_to_many": sqlmodel_many_to_many,
 }
+
+#: The statement heroes_sa's SQLite hook opens each transaction with.
+OWN_BEGIN: Final = SQLITE_BEGIN[DEFAULT_SQLITE_BEGIN]
 
 
 # --- the two implementations ------------------------------------------------
@@ -224,12 +229,28 @@ class TransactionLog:
 
 @contextmanager
 def record(engine: Engine) -> Iterator[TransactionLog]:
-    """Record what ``engine`` sends, by SQLAlchemy transaction, while inside."""
+    """Record what ``engine`` sends, by SQLAlchemy transaction, while inside.
+
+    The statements come from :func:`heroes_sa.testing.record_sql`; SQLAlchemy's
+    ``begin`` / ``commit`` / ``rollback`` events cut them into transactions.
+    """
     log = TransactionLog()
+    seen = 0
+
+    def recorded(connection: Connection) -> bool:
+        return not connection.get_execution_options().get(UNRECORDED)
+
+    def collect() -> None:
+        # Statements sent since the last event belong to the transaction open now.
+        nonlocal seen
+        if len(sent.statements) > seen:
+            log.current.statements.extend(sent.statements[seen:])
+            seen = len(sent.statements)
 
     def on_begin(connection: Connection) -> None:
-        if connection.get_execution_options().get(UNRECORDED):
+        if not recorded(connection):
             return
+        collect()
         # ConnectionEvents ignores insert=True, so heroes_sa's SQLite hook
         # runs before this listener: its BEGIN has opened the transaction.
         opened = log.transactions[-1] if log.transactions else None
@@ -240,35 +261,24 @@ def record(engine: Engine) -> Iterator[TransactionLog]:
 
     def on_end(end: str) -> Callable[[Connection], None]:
         def listener(connection: Connection) -> None:
-            if not connection.get_execution_options().get(UNRECORDED):
+            if recorded(connection):
+                collect()
                 log.current.end = end
 
         return listener
 
-    def on_execute(
-        conn: Connection,
-        _cursor: Any,
-        statement: str,
-        parameters: Any,
-        _context: Any,
-        executemany: bool,
-    ) -> None:
-        if not conn.get_execution_options().get(UNRECORDED):
-            sql = " ".join(statement.split())
-            log.current.statements.append(Statement(sql, parameters, executemany))
-
     on_commit, on_rollback = on_end("commit"), on_end("rollback")
-    event.listen(engine, "begin", on_begin)
-    event.listen(engine, "commit", on_commit)
-    event.listen(engine, "rollback", on_rollback)
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield log
-    finally:
-        event.remove(engine, "begin", on_begin)
-        event.remove(engine, "commit", on_commit)
-        event.remove(engine, "rollback", on_rollback)
-        event.remove(engine, "before_cursor_execute", on_execute)
+    with record_sql(engine, include=recorded) as sent:
+        event.listen(engine, "begin", on_begin)
+        event.listen(engine, "commit", on_commit)
+        event.listen(engine, "rollback", on_rollback)
+        try:
+            yield log
+        finally:
+            event.remove(engine, "begin", on_begin)
+            event.remove(engine, "commit", on_commit)
+            event.remove(engine, "rollback", on_rollback)
+            collect()
 
 
 # --- what two transactions must agree on -----------------------------------
@@ -287,8 +297,8 @@ def freeze(value: Any) -> Any:
 
 def statement_key(statement: Statement) -> tuple[str, Any]:
     """SQL and parameters; an executemany's parameter sets as a multiset."""
-    params = freeze(statement.params)
-    if statement.executemany and isinstance(statement.params, list):
+    params = freeze(statement.parameters)
+    if statement.executemany and isinstance(statement.parameters, list):
         params = ("executemany", tuple(sorted(params, key=repr)))
     return statement.sql, params
 
@@ -346,14 +356,15 @@ def canonical(statements: Sequence[Statement], layers: Mapping[str, int]) -> lis
 def without_own_begin(log: TransactionLog) -> list[Transaction]:
     """heroes_sa's transactions with the ``BEGIN`` its SQLite hook sends removed.
 
-    Checks that each transaction starts with exactly that one ``BEGIN``: it is
-    the only statement heroes_sa adds on SQLite, where Python's driver would
-    otherwise open transactions on its own, and only before writes.
+    Checks that each transaction starts with exactly that one ``BEGIN``
+    (``BEGIN IMMEDIATE``, heroes_sa's default): it is the only statement
+    heroes_sa adds on SQLite, where Python's driver would otherwise open
+    transactions on its own, and only before writes.
     """
     stripped = []
     for transaction in log.transactions:
         sqls = [s.sql for s in transaction.statements]
-        assert sqls[:1] == ["BEGIN"], f"a heroes_sa transaction without its BEGIN: {sqls}"
-        assert "BEGIN" not in sqls[1:], f"a second BEGIN inside one transaction: {sqls}"
+        assert sqls[:1] == [OWN_BEGIN], f"a heroes_sa transaction without its BEGIN: {sqls}"
+        assert OWN_BEGIN not in sqls[1:], f"a second BEGIN inside one transaction: {sqls}"
         stripped.append(Transaction(transaction.statements[1:], transaction.end, begun=True))
     return stripped

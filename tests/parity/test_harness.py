@@ -11,14 +11,15 @@ import pytest
 pytest.importorskip("sqlmodel", reason="the parity suite needs the 'parity' extra")
 
 from heroes_sa import many_to_many, one_to_many
+from heroes_sa.testing import RecordedStatement as Statement
 from tests.parity.harness import (
+    OWN_BEGIN,
     Transaction,
     TransactionLog,
     canonical,
     dependency_layers,
     without_own_begin,
 )
-from tests.sql_log import Statement
 
 M2M = dependency_layers(many_to_many.Base.metadata)
 O2M = dependency_layers(one_to_many.Base.metadata)
@@ -62,7 +63,7 @@ def test_parameters_and_reads_count() -> None:
 
 
 def test_heroes_sa_transactions_must_each_start_with_one_begin() -> None:
-    begin = Statement("BEGIN", (), False)
+    begin = Statement(OWN_BEGIN, (), False)
     good = TransactionLog([Transaction([begin, HERO], "commit", begun=True)])
     assert [t.statements for t in without_own_begin(good)] == [[HERO]]
     for statements in ([HERO], [begin, HERO, begin]):
