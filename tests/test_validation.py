@@ -204,6 +204,7 @@ def deleted_hero(saved: tuple[Hero, Team], heroes_session: Session) -> Hero:
     return hero
 
 
+@pytest.mark.usefixtures("heroes_restart_identities")  # the literal ids below
 def test_nothing_joins_a_deleted_hero(
     saved: tuple[Hero, Team], deleted_hero: Hero, heroes_session: Session, sql_log: RecordedSQL
 ) -> None:
