@@ -11,19 +11,23 @@ to results.json too.
 Prints the table and the goals, writes results.json and chart.png (to bench/,
 or bench/quick/ for ``--quick``, or ``--out``).  ``--profile
 WORKLOAD:IMPLEMENTATION:SIZE`` instead runs one sample under pyinstrument and
-prints where the time goes.
+prints where the time goes.  ``--instructions`` counts instructions under
+callgrind instead of timing (bench/instructions.py), and writes
+instructions.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import json
 import os
 import platform
 import sqlite3
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,7 @@ if __package__ in (None, ""):
     # Run as a script (python bench/run.py): make the repository importable.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import instructions
 from bench.data import Dataset
 from bench.databases import Templates
 from bench.report import (
@@ -104,6 +109,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="directory for results.json and chart.png")
     parser.add_argument("--no-chart", action="store_true", help="skip the chart")
     parser.add_argument("--profile", metavar="WORKLOAD:IMPLEMENTATION:SIZE")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions under valgrind's callgrind (one run each) instead of timing",
+    )
     parser.add_argument(
         "--no-gc",
         action="store_true",
@@ -179,6 +189,46 @@ def profile(spec: str, settings: Settings) -> None:
     print(profiler.output_text(unicode=True, color=False, show_all=False))
 
 
+def count_instructions(
+    works: Sequence[Workload],
+    sizes: Sequence[int],
+    settings: Settings,
+    out: Path,
+    about: dict[str, Any],
+    argv: Sequence[str] | None,
+) -> int:
+    """``--instructions``: one callgrind run per implementation and size."""
+    missing = instructions.available()
+    if missing is not None:
+        log(f"--instructions: {missing}")
+        return 2
+    results = instructions.measure(works, sizes, settings, log)
+    goals = instructions.evaluate_goals(works, results)
+    print(instructions.format_table(works, results))
+    print(format_goals(goals))
+    document = {
+        "machine": about,
+        "command": " ".join(["python", "bench/run.py", *(argv or sys.argv[1:])]),
+        "counter": "valgrind --tool=callgrind, instructions (Ir) in the timed blocks,"
+        " PYTHONHASHSEED=0",
+        "results": [
+            {
+                "workload": key,
+                "implementation": name,
+                "size": size,
+                "instructions": found.instructions,
+                "units": found.units,
+                "per_unit": found.per_unit,
+            }
+            for (key, name, size), found in results.counts.items()
+        ],
+        "goals": [asdict(goal) for goal in goals],
+    }
+    (out / "instructions.json").write_text(json.dumps(document, indent=2) + "\n")
+    print(f"\nwrote {out / 'instructions.json'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; returns the exit status (0 even when goals are missed)."""
     args = parse_args(argv)
@@ -195,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
 
     about = machine()
+    if args.instructions:
+        return count_instructions(works, sizes, settings, out, about, argv)
     results = measure(works, sizes, repeats, settings)
     about["load_average_at_end"] = os.getloadavg()
     goals = evaluate_goals(results)

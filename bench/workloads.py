@@ -10,6 +10,7 @@ construction included for the ORM paths, input preparation excluded for all.
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -21,7 +22,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
 import heroes_sa
-from bench import databases, raw
+from bench import databases, plain_models, raw
 from bench import sqlmodel_models as sm
 from bench.data import Dataset
 from bench.databases import Templates, copy_of, count
@@ -57,6 +58,8 @@ class Stopwatch:
     #: figures (users run with it on); ``run.py --no-gc`` switches it on to
     #: show how much of a cost is the collector's.
     pause_gc: ClassVar[bool] = False
+    #: Call the markers bench/instructions.py has callgrind count between.
+    mark_blocks: ClassVar[bool] = False
 
     @contextmanager
     def running(self, *, collect_garbage: bool = True) -> Iterator[None]:
@@ -65,10 +68,14 @@ class Stopwatch:
             gc.collect()
         if self.pause_gc:
             gc.disable()
+        if self.mark_blocks:
+            os.getppid()
         cpu, wall = time.process_time(), time.perf_counter()
         try:
             yield
         finally:
+            if self.mark_blocks:
+                os.getsid(0)
             if self.pause_gc:
                 gc.enable()
         self.cpu += time.process_time() - cpu
@@ -164,18 +171,36 @@ def create_through_relationships(
     session.commit()
 
 
-def create_heroes_sa(templates: Templates, _settings: Settings) -> Sample:
-    """heroes_sa's models and a plain Session on a heroes_sa engine."""
+def _create_on_heroes_sa_engine(
+    templates: Templates, hero_class: type[Any], team_class: type[Any]
+) -> Sample:
     engine = heroes_sa.create_engine("sqlite://")
     heroes_sa.upgrade(engine)
     watch = Stopwatch(templates.data.size)
     try:
         with watch.running(), Session(engine) as session:
-            create_through_relationships(session, templates.data, Hero, Team)
+            create_through_relationships(session, templates.data, hero_class, team_class)
         _check_loaded(engine, templates)
     finally:
         engine.dispose()
     return watch.result()
+
+
+def create_heroes_sa(templates: Templates, _settings: Settings) -> Sample:
+    """heroes_sa's models and a plain Session on a heroes_sa engine."""
+    return _create_on_heroes_sa_engine(templates, Hero, Team)
+
+
+def create_plain(templates: Templates, _settings: Settings) -> Sample:
+    """The same models without validation (bench/plain_models.py), the same engine."""
+    models = plain_models.PLAIN
+    return _create_on_heroes_sa_engine(templates, models.Hero, models.Team)
+
+
+def create_empty_listeners(templates: Templates, _settings: Settings) -> Sample:
+    """The same models with validation's listeners emptied (bench/plain_models.py)."""
+    models = plain_models.EMPTY_LISTENERS
+    return _create_on_heroes_sa_engine(templates, models.Hero, models.Team)
 
 
 def create_sqlmodel(templates: Templates, _settings: Settings) -> Sample:
@@ -418,6 +443,14 @@ WORKLOADS: Final = (
         implementations=(
             Implementation("heroes_sa", "heroes_sa models, Session, one commit", create_heroes_sa),
             Implementation("SQLModel", "SQLModel models and Session, one commit", create_sqlmodel),
+            Implementation(
+                "no validation", "the same models, unchecked (SQLAlchemy's floor)", create_plain
+            ),
+            Implementation(
+                "empty listeners",
+                "the same models, validation's events doing nothing",
+                create_empty_listeners,
+            ),
             Implementation("sqlite3", "executemany, hand-written SQL (floor)", load_sqlite3),
         ),
     ),

@@ -69,12 +69,41 @@ class NOT_LOADED:  # noqa: N801 - a sentinel shown by repr, named like one
 _NOT_LOADED: Final = NOT_LOADED()
 
 
-def model_repr(obj: object) -> str:
+#: Characters of a value that an error message shows; the rest is cut, and its
+#: full length stated, so a megabyte of input never makes a megabyte of message.
+SHOWN_LENGTH: Final = 40
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` cut to :data:`SHOWN_LENGTH` characters, for messages.
+
+    A longer value is cut with its full length stated: ``'xxxx...' (1,000,000
+    characters)``.  A mapped object is shown as :func:`model_repr` shows it,
+    each column value cut the same way.
+    """
+    if isinstance(value, str):
+        if len(value) <= SHOWN_LENGTH:
+            return repr(value)
+        return f"{value[:SHOWN_LENGTH]!r}... ({len(value):,} characters)"
+    if hasattr(value, "_sa_instance_state"):
+        return model_repr(value, shorten=True)
+    try:
+        text = repr(value)
+    except ValueError:
+        # int.__repr__ refuses beyond sys.get_int_max_str_digits().
+        return f"an int of {value.bit_length():,} bits" if isinstance(value, int) else "?"
+    if len(text) <= SHOWN_LENGTH:
+        return text
+    return f"{text[:SHOWN_LENGTH]}... ({len(text):,} characters)"
+
+
+def model_repr(obj: object, *, shorten: bool = False) -> str:
     """``ClassName(col=value, ...)`` over the table's columns, in table order.
 
     Reads only what the instance already holds (``inspect(obj).dict``), so it
     never emits SQL and never raises, whether the object is transient, pending,
-    persistent, expired, detached or deleted.
+    persistent, expired, detached or deleted.  With ``shorten``, each value is
+    cut as :func:`shown` cuts it.
     """
     name = type(obj).__name__
     try:
@@ -88,7 +117,7 @@ def model_repr(obj: object) -> str:
     for column in mapper.local_table.columns:
         key = mapper.get_property_by_column(column).key
         value: Any = loaded.get(key, _NOT_LOADED)
-        parts.append(f"{key}={value!r}")
+        parts.append(f"{key}={shown(value) if shorten else repr(value)}")
     return f"{name}({', '.join(parts)})"
 
 

@@ -176,6 +176,10 @@ def link_model_flow(session: Session, out: TextIO, models: ModuleType = link_mod
     The tutorial's two functions each open a session; here the second part
     starts from :meth:`Session.close`, which ends the first part's
     transaction and empties the identity map as leaving its ``with`` does.
+    One step differs, deliberately: the new link joins the session with
+    ``session.add`` instead of being appended a second time to
+    ``team_z_force.hero_links`` (see the comment there), so this flow sends
+    the tutorial's SQL but for the one SELECT that append loads.
     """
     team_preventers, team_z_force, links = _links(models)
     for link in links:
@@ -195,13 +199,12 @@ def link_model_flow(session: Session, out: TextIO, models: ModuleType = link_mod
     spider_boy_z_force_link = models.HeroTeamLink(
         team=team_z_force, hero=hero_spider_boy, is_training=True
     )
-    # The new link is in team_z_force.hero_links (back_populates) but not yet
-    # in the session: the append cascades it in, but only after loading the
-    # collection, and that load's autoflush would find the link outside the
-    # session and warn twice that it skips it (SQLModel's program does).
-    with session.no_autoflush:
-        team_z_force.hero_links.append(spider_boy_z_force_link)
-    session.add(team_z_force)
+    # back_populates has already listed the link in team_z_force.hero_links
+    # and hero_spider_boy.team_links; it only has to join the session.  The
+    # tutorial appends it to team_z_force.hero_links once more instead: that
+    # lists it twice, and the collection load the append needs autoflushes
+    # while the link is outside the session (SQLModel's two SAWarnings).
+    session.add(spider_boy_z_force_link)
     session.commit()
 
     print("Updated Spider-Boy's Teams:", hero_spider_boy.team_links, file=out)
@@ -313,9 +316,7 @@ async def link_model_flow_async(session: AsyncSession, out: TextIO) -> None:
     spider_boy_z_force_link = link_model.HeroTeamLink(
         team=team_z_force, hero=hero_spider_boy, is_training=True
     )
-    with session.no_autoflush:  # see link_model_flow
-        (await team_z_force.awaitable_attrs.hero_links).append(spider_boy_z_force_link)
-    session.add(team_z_force)
+    session.add(spider_boy_z_force_link)  # see link_model_flow
     await session.commit()
 
     print("Updated Spider-Boy's Teams:", await hero_spider_boy.awaitable_attrs.team_links, file=out)

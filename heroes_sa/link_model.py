@@ -24,6 +24,7 @@ from sqlalchemy import ForeignKey, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from heroes_sa.base import TYPE_ANNOTATION_MAP, AsyncAttrs, ReprMixin, new_metadata
+from heroes_sa.validation import Validated
 
 #: The Alembic revision whose schema these models describe (the head).
 REVISION: Final = "0004_link_is_training"
@@ -33,21 +34,18 @@ REVISION: Final = "0004_link_is_training"
 _LINK_PATHS: Final = "hero_links,team_links,hero,team"
 
 
-class Base(ReprMixin, AsyncAttrs, DeclarativeBase):
+class Base(Validated, ReprMixin, AsyncAttrs, DeclarativeBase):
     """Declarative base of the link-model revision.
 
     ``AsyncAttrs`` adds ``awaitable_attrs``: under ``AsyncSession``,
     ``await hero.awaitable_attrs.team_links`` loads a relationship that a
-    plain attribute access could only load with blocking IO.
+    plain attribute access could only load with blocking IO.  ``Validated``
+    makes every model below check its values as they arrive
+    (heroes_sa.validation).
     """
 
     metadata = new_metadata()
     type_annotation_map = TYPE_ANNOTATION_MAP
-
-
-# Not yet validation.install(Base): its rules require team_id and hero_id in
-# HeroTeamLink's constructor, so they would refuse the tutorial's own
-# HeroTeamLink(team=..., hero=...), whose relationships fill both at flush.
 
 
 class HeroTeamLink(Base):

@@ -13,27 +13,24 @@ from typing import Final
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from heroes_sa import validation
 from heroes_sa.base import TYPE_ANNOTATION_MAP, AsyncAttrs, ReprMixin, new_metadata
+from heroes_sa.validation import Validated
 
 #: The Alembic revision whose schema these models describe.
 REVISION: Final = "0001_one_to_many"
 
 
-class Base(ReprMixin, AsyncAttrs, DeclarativeBase):
+class Base(Validated, ReprMixin, AsyncAttrs, DeclarativeBase):
     """Declarative base of the one-to-many revision.
 
     ``AsyncAttrs`` adds ``awaitable_attrs``: under ``AsyncSession``,
     ``await hero.awaitable_attrs.team`` loads a relationship that a plain
-    attribute access could only load with blocking IO.
+    attribute access could only load with blocking IO.  ``Validated`` makes
+    every model below check its values as they arrive (heroes_sa.validation).
     """
 
     metadata = new_metadata()
     type_annotation_map = TYPE_ANNOTATION_MAP
-
-
-# Misuse fails as the value arrives, naming object and field (heroes_sa.validation).
-validation.install(Base)
 
 
 class Team(Base):

@@ -170,20 +170,35 @@ def test_backends_with_ordered_returning_get_ids_from_the_database(
     assert dump(engine) == expected
 
 
+ONLY_MYSQL = pytest.mark.backends("mysql", reason="only MySQL/MariaDB give string columns a length")
+ONLY_POSTGRESQL = pytest.mark.backends("postgresql", reason="only PostgreSQL refuses NUL")
+ONLY_SERVERS = pytest.mark.backends(
+    "postgresql", "mysql", reason="SQLite's INTEGER holds 64 bits, checked for every backend"
+)
+
 OK_HERO: NewHero = {"name": "Deadpond", "secret_name": "Dive Wilson"}
 OK_TEAM: NewTeam = {"name": "Preventers", "headquarters": "Sharp Tower"}
 ONE_EACH: dict[str, Any] = {"heroes": [OK_HERO], "teams": [OK_TEAM]}
 
 BAD_INPUT = [
     ({"heroes": [("Deadpond", "Dive")]}, r"heroes\[0\] must be a mapping .*, got tuple"),
-    ({"heroes": [OK_HERO, {"name": "Rusty-Man"}]}, r"heroes\[1\] has no 'secret_name'"),
-    ({"heroes": [{**OK_HERO, "name": None}]}, r"heroes\[0\]\['name'\] must be a str, got None"),
-    ({"heroes": [{**OK_HERO, "age": "old"}]}, r"heroes\[0\]\['age'\] must be an int or None"),
-    ({"heroes": [{**OK_HERO, "age": True}]}, r"heroes\[0\]\['age'\] .* got True \(bool\)"),
+    ({"heroes": [OK_HERO, {"name": "Rusty-Man"}]},
+     r"heroes\[1\] is missing required 'secret_name'"),
+    ({"heroes": [{**OK_HERO, "name": None}]}, r"heroes\[0\]\['name'\] is required; got None"),
+    ({"heroes": [{**OK_HERO, "age": "old"}]},
+     r"heroes\[0\]\['age'\] must be an int; got str 'old'"),
+    ({"heroes": [{**OK_HERO, "age": True}]}, r"heroes\[0\]\['age'\] must be an int; got bool True"),
+    ({"heroes": [OK_HERO, {**OK_HERO, "age": 2**70}]}, r"heroes\[1\]\['age'\] must be between"
+     r" -9223372036854775808 and 9223372036854775807; got 1180591620717411303424"),
+    ({"heroes": [{**OK_HERO, "secret_name": "\ud800"}]},
+     r"heroes\[0\]\['secret_name'\] holds a lone surrogate"),
+    ({**ONE_EACH, "teams": [{**OK_TEAM, "name": 7}]},
+     r"teams\[0\]\['name'\] must be a str; got int 7"),
     ({"heroes": [{**OK_HERO, "team": "Z"}]}, r"heroes\[0\] has unknown keys \['team'\]"),
     ({"heroes": [], "teams": ["Preventers"]}, r"teams\[0\] must be .* int id .*, got str"),
     ({"heroes": [], "teams": [True]}, r"teams\[0\] must be a mapping .*, got bool"),
-    ({"heroes": [], "teams": [{"name": "Preventers"}]}, r"teams\[0\] has no 'headquarters'"),
+    ({"heroes": [], "teams": [{"name": "Preventers"}]},
+     r"teams\[0\] is missing required 'headquarters'"),
     ({"heroes": [], "teams": [{**OK_TEAM, "id": 3}]}, r"teams\[0\] has unknown keys \['id'\]"),
     ({**ONE_EACH, "memberships": [(0,)]}, r"memberships\[0\] must be a \(hero index, team index\)"),
     ({**ONE_EACH, "memberships": [5]}, r"memberships\[0\] must be a .* pair, got 5"),
@@ -199,6 +214,17 @@ BAD_INPUT = [
      r" teams\[2\] = 98"),
     ({**ONE_EACH, "teams": [1, OK_TEAM, 1], "memberships": [(0, 0), (0, 2)]},
      r"memberships\[1\]: heroes\[0\] is already in teams\[0\], the same team as teams\[2\]"),
+    # The limits of the database under test, checked before the first statement too.
+    pytest.param({"heroes": [OK_HERO], "teams": [OK_TEAM, {**OK_TEAM, "headquarters": "h" * 256}]},
+                 r"teams\[1\]\['headquarters'\] is 256 characters long; the mysql column holds"
+                 r" at most 255", marks=ONLY_MYSQL, id="mysql-length"),
+    pytest.param({"heroes": [OK_HERO, {**OK_HERO, "name": "a\x00b"}]},
+                 r"heroes\[1\]\['name'\] contains a NUL character, which postgresql cannot store",
+                 marks=ONLY_POSTGRESQL, id="postgresql-nul"),
+    pytest.param({**ONE_EACH, "heroes": [{**OK_HERO, "age": 2**31}]},
+                 r"heroes\[0\]\['age'\] must be between -2147483648 and 2147483647 on"
+                 r" (postgresql|mysql|mariadb); got 2147483648",
+                 marks=ONLY_SERVERS, id="server-int-range"),
 ]  # fmt: skip
 
 
@@ -226,3 +252,41 @@ def test_invalid_input_error_is_a_value_error() -> None:
     """Callers catching ValueError for bad data catch this too."""
     assert issubclass(InvalidValueError, ValueError)
     assert issubclass(InvalidValueError, heroes_sa.HeroesError)
+
+
+#: Bad values, each with the field it goes to, and the backends where it is bad.
+SAME_PROBLEMS = [
+    pytest.param("age", "old", id="type"),
+    pytest.param("age", True, id="bool"),
+    pytest.param("name", None, id="required"),
+    pytest.param("name", 42, id="str-type"),
+    pytest.param("age", 2**70, id="64-bit"),
+    pytest.param("secret_name", "x\udc00", id="surrogate"),
+    pytest.param("name", "x" * 1_000_000, marks=ONLY_MYSQL, id="length"),
+    pytest.param("name", "a\x00b", marks=ONLY_POSTGRESQL, id="nul"),
+    pytest.param("age", -(2**31) - 1, marks=ONLY_SERVERS, id="int-range"),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), SAME_PROBLEMS)
+def test_bulk_create_and_the_models_refuse_the_same_values_with_the_same_message(
+    heroes_session: Session, sql_log: RecordedSQL, field: str, value: object
+) -> None:
+    """One definition of a valid value: the same problem text, whichever path."""
+    hero: dict[str, Any] = {**OK_HERO, field: value}
+    with pytest.raises(InvalidValueError) as bulk_refused:
+        bulk_create(heroes_session, heroes=[OK_HERO, hero], teams=[OK_TEAM])  # type: ignore[list-item]
+    assert [s for s in sql_log.dml() if s.verb != "SELECT"] == []
+    bulk_message = str(bulk_refused.value)
+    prefix = f"heroes[1][{field!r}] "
+    assert bulk_message.startswith(prefix)
+    assert len(bulk_message) < 200
+
+    def through_the_models() -> None:
+        heroes_session.add(Hero(**hero))
+        heroes_session.flush()
+
+    with pytest.raises(InvalidValueError) as orm_refused:
+        through_the_models()
+    assert str(orm_refused.value).startswith(f"Hero.{field} {bulk_message.removeprefix(prefix)}")
+    heroes_session.rollback()

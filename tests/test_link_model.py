@@ -478,7 +478,7 @@ def test_the_same_membership_through_both_paths_is_refused_at_the_flush(
 
     assert memberships(heroes_session) == {}
     assert deadpond.teams == []
-    deadpond.team_links.append(HeroTeamLink(team=preventers, is_training=True))
+    heroes_session.add(HeroTeamLink(hero=deadpond, team=preventers, is_training=True))
     heroes_session.commit()
     assert memberships(heroes_session) == {("Deadpond", "Preventers"): True}
 
@@ -527,26 +527,14 @@ def test_the_flow_runs_in_the_plugins_session_and_leaves_its_memberships(
     }
 
 
-# --- validation (the rules are issue 10's) ------------------------------------------
-
-NEEDS_VALIDATION = pytest.mark.xfail(
-    raises=(AssertionError, pytest.fail.Exception),
-    strict=True,
-    reason=(
-        "needs issue 10's validation rules: today's validation.install() would refuse the"
-        " chapter's own HeroTeamLink(team=..., hero=...) (it requires team_id and hero_id),"
-        " so heroes_sa.link_model does not install it yet"
-    ),
-)
+# --- validation (heroes_sa.validation, through the Validated base) ------------------
 
 
-@NEEDS_VALIDATION
 def test_the_head_models_check_values_as_0003_does() -> None:
     with pytest.raises(InvalidValueError, match=r"Hero\.age must be an int"):
         Hero(name="Deadpond", secret_name="Dive Wilson", age="old")
 
 
-@NEEDS_VALIDATION
 def test_a_link_naming_a_deleted_hero_is_refused(heroes_session: Session) -> None:
     hero = Hero(name="Deadpond", secret_name="Dive Wilson")
     preventers = Team(name="Preventers", headquarters="Sharp Tower")
@@ -558,26 +546,76 @@ def test_a_link_naming_a_deleted_hero_is_refused(heroes_session: Session) -> Non
         HeroTeamLink(team=preventers, hero=hero)
 
 
-@NEEDS_VALIDATION
+@pytest.mark.xfail(
+    raises=AssertionError,
+    strict=True,
+    reason="heroes_sa.validation checks the constructor's keywords one at a time, as they"
+    " are set: team= has listed the link in team.hero_links before hero= is refused",
+)
+def test_a_refused_link_is_left_in_no_collection(heroes_session: Session) -> None:
+    hero = Hero(name="Deadpond", secret_name="Dive Wilson")
+    preventers = Team(name="Preventers", headquarters="Sharp Tower")
+    heroes_session.add_all([hero, preventers])
+    heroes_session.commit()
+    heroes_session.delete(hero)
+    heroes_session.commit()
+    with pytest.raises(InvalidValueError):
+        HeroTeamLink(team=preventers, hero=hero)
+    # Without an autoflush, which would warn that it skips the half-made link.
+    with heroes_session.no_autoflush:
+        assert preventers.hero_links == []
+
+
 def test_a_link_naming_no_hero_is_refused() -> None:
     with pytest.raises(InvalidValueError, match=r"HeroTeamLink\(\) is missing .*hero"):
         HeroTeamLink(team=Team(name="Preventers", headquarters="Sharp Tower"))
 
 
-@NEEDS_VALIDATION
-def test_a_second_link_to_the_same_team_is_refused(heroes_session: Session) -> None:
-    hero = Hero(name="Deadpond", secret_name="Dive Wilson")
-    preventers = Team(name="Preventers", headquarters="Sharp Tower")
-    hero.team_links.append(HeroTeamLink(team=preventers))
-    with pytest.raises(InvalidValueError, match=r"team_links already .*Preventers"):
-        hero.team_links.append(HeroTeamLink(team=preventers, is_training=True))
-    assert len(hero.team_links) == 1
-
-
-@NEEDS_VALIDATION
-@pytest.mark.parametrize("value", ["yes", 1, None])
+@pytest.mark.parametrize("value", ["yes", 1])
 def test_is_training_must_be_a_bool(value: Any) -> None:
     team = Team(name="Preventers", headquarters="Sharp Tower")
     hero = Hero(name="Deadpond", secret_name="Dive Wilson")
-    with pytest.raises(InvalidValueError, match=r"HeroTeamLink\.is_training"):
+    with pytest.raises(InvalidValueError, match=r"HeroTeamLink\.is_training must be a bool"):
         HeroTeamLink(team=team, hero=hero, is_training=value)
+    assert (team.hero_links, hero.team_links) == ([], [])
+
+
+def test_appending_a_link_its_team_already_lists_is_refused() -> None:
+    """back_populates listed it already; a list collection would hold it twice."""
+    hero = Hero(name="Spider-Boy", secret_name="Pedro Parqueador")
+    z_force = Team(name="Z-Force", headquarters="Sister Margaret's Bar")
+    link = HeroTeamLink(team=z_force, hero=hero, is_training=True)
+    with pytest.raises(InvalidValueError, match=r"hero_links already holds HeroTeamLink"):
+        z_force.hero_links.append(link)
+    assert z_force.hero_links == [link]
+
+
+@pytest.mark.xfail(
+    raises=pytest.fail.Exception,
+    strict=True,
+    reason="heroes_sa.validation refuses one object twice in a collection, not a second"
+    " link object for the same hero and team; the database refuses it at the flush",
+)
+def test_a_second_link_for_the_same_hero_and_team_is_refused() -> None:
+    hero = Hero(name="Deadpond", secret_name="Dive Wilson")
+    preventers = Team(name="Preventers", headquarters="Sharp Tower")
+    HeroTeamLink(hero=hero, team=preventers)
+    with pytest.raises(InvalidValueError, match=r"Deadpond.*already.*Preventers"):
+        HeroTeamLink(hero=hero, team=preventers, is_training=True)
+
+
+@pytest.mark.xfail(
+    raises=pytest.fail.Exception,
+    strict=True,
+    reason="heroes_sa.validation accepts None for a column with a server default, which"
+    " fills in an INSERT only: an UPDATE sends NULL, and the database refuses it at the flush",
+)
+def test_is_training_cannot_be_set_to_none_on_a_stored_link(heroes_session: Session) -> None:
+    link = HeroTeamLink(
+        hero=Hero(name="Deadpond", secret_name="Dive Wilson"),
+        team=Team(name="Preventers", headquarters="Sharp Tower"),
+    )
+    heroes_session.add(link)
+    heroes_session.commit()
+    with pytest.raises(InvalidValueError, match=r"HeroTeamLink\.is_training"):
+        link.is_training = None  # type: ignore[assignment]
