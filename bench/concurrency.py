@@ -55,7 +55,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import heroes_sa
-from heroes_sa import many_to_many, one_to_many
+from heroes_sa import link_model, one_to_many
 from heroes_sa.bulk import bulk_create
 from heroes_sa.many_to_many import Hero, Team
 
@@ -438,7 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for kind in MIGRATORS:
             runs = [two_migrations(template, memberships, kind) for _ in range(args.runs)]
             failed = sum(code != 0 for run in runs for code in run.returncodes)
-            whole = all(r.revision == many_to_many.REVISION and r.memberships_kept for r in runs)
+            whole = all(r.revision == link_model.REVISION and r.memberships_kept for r in runs)
             longest = max((len(lines) for r in runs for lines in r.errors), default=0)
             print(
                 f"two-migrations  {kind}: {len(runs)} pairs on {args.heroes} heroes,"

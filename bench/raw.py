@@ -93,9 +93,10 @@ def read_heroes_with_teams(
 
 #: What upgrading from revision 0001 to head does on SQLite, statement for
 #: statement as Alembic emits it: 0002's new table, set-based move and batch
-#: mode's rebuild of ``hero`` without ``team_id``, 0003's index, the version
-#: stamps; minus the reflection Alembic needs to work that out.  (The refusal
-#: check that comes first is :data:`_DANGLING_TEAM_IDS`.)
+#: mode's rebuild of ``hero`` without ``team_id``, 0003's index, 0004's
+#: ``is_training`` column, the version stamps; minus the reflection Alembic
+#: needs to work that out.  (The refusal check that comes first is
+#: :data:`_DANGLING_TEAM_IDS`.)
 MIGRATION_0001_TO_HEAD: Final = (
     """CREATE TABLE heroteamlink (
     team_id INTEGER NOT NULL,
@@ -124,6 +125,9 @@ MIGRATION_0001_TO_HEAD: Final = (
     "CREATE INDEX ix_heroteamlink_hero_id ON heroteamlink (hero_id)",
     "UPDATE alembic_version SET version_num='0003_link_hero_id_index'"
     " WHERE alembic_version.version_num = '0002_many_to_many'",
+    "ALTER TABLE heroteamlink ADD COLUMN is_training BOOLEAN DEFAULT 0 NOT NULL",
+    "UPDATE alembic_version SET version_num='0004_link_is_training'"
+    " WHERE alembic_version.version_num = '0003_link_hero_id_index'",
 )
 
 _DANGLING_TEAM_IDS: Final = (

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 from sqlalchemy import Connection, Engine, func, inspect, select
 from sqlalchemy.orm import Session
 
-from heroes_sa import many_to_many, one_to_many
+from heroes_sa import link_model, many_to_many, one_to_many
 from heroes_sa.errors import DatabaseNotEmptyError, WrongRevisionError
 from heroes_sa.migration import current_revision, upgrade
 
@@ -83,6 +83,32 @@ def _heroes_in_teams(models: ModuleType) -> tuple[Any, Any, Any]:
     return hero_deadpond, hero_rusty_man, hero_spider_boy
 
 
+def _links(models: ModuleType) -> tuple[Any, Any, list[Any]]:
+    """Preventers and Z-Force, and four memberships as link objects, two in training."""
+    Hero, Team, HeroTeamLink = models.Hero, models.Team, models.HeroTeamLink  # noqa: N806
+    team_preventers = Team(name="Preventers", headquarters="Sharp Tower")
+    team_z_force = Team(name="Z-Force", headquarters="Sister Margaret's Bar")
+    hero_deadpond = Hero(name="Deadpond", secret_name="Dive Wilson")
+    hero_rusty_man = Hero(name="Rusty-Man", secret_name="Tommy Sharp", age=48)
+    hero_spider_boy = Hero(name="Spider-Boy", secret_name="Pedro Parqueador")
+    links = [
+        HeroTeamLink(team=team_z_force, hero=hero_deadpond),
+        HeroTeamLink(team=team_preventers, hero=hero_deadpond, is_training=True),
+        HeroTeamLink(team=team_preventers, hero=hero_spider_boy, is_training=True),
+        HeroTeamLink(team=team_preventers, hero=hero_rusty_man),
+    ]
+    return team_preventers, team_z_force, links
+
+
+def _spider_boy_and_z_force(models: ModuleType) -> tuple[Any, Any]:
+    """The queries the tutorial's second function starts with."""
+    Hero, Team = models.Hero, models.Team  # noqa: N806 - class aliases
+    return (
+        select(Hero).where(Hero.name == "Spider-Boy"),
+        select(Team).where(Team.name == "Z-Force"),
+    )
+
+
 def one_to_many_flow(session: Session, out: TextIO, models: ModuleType = one_to_many) -> None:
     """Create heroes and teams through ``Hero.team`` and ``Team.heroes``."""
     team_preventers, hero_deadpond, hero_rusty_man, hero_spider_boy = _first_heroes(models)
@@ -142,6 +168,56 @@ def many_to_many_flow(session: Session, out: TextIO, models: ModuleType = many_t
     print("Rusty-Man Teams:", hero_rusty_man.teams, file=out)
     print("Spider-Boy:", hero_spider_boy, file=out)
     print("Spider-Boy Teams:", hero_spider_boy.teams, file=out)
+
+
+def link_model_flow(session: Session, out: TextIO, models: ModuleType = link_model) -> None:
+    """Create memberships as link objects, then add one and change another's flag.
+
+    The tutorial's two functions each open a session; here the second part
+    starts from :meth:`Session.close`, which ends the first part's
+    transaction and empties the identity map as leaving its ``with`` does.
+    One step differs, deliberately: the new link joins the session with
+    ``session.add`` instead of being appended a second time to
+    ``team_z_force.hero_links`` (see the comment there), so this flow sends
+    the tutorial's SQL but for the one SELECT that append loads.
+    """
+    team_preventers, team_z_force, links = _links(models)
+    for link in links:
+        session.add(link)
+    session.commit()
+
+    # Each .hero_links and .hero is a lazy load, as in the tutorial.
+    for link in team_z_force.hero_links:
+        print("Z-Force hero:", link.hero, "is training:", link.is_training, file=out)
+    for link in team_preventers.hero_links:
+        print("Preventers hero:", link.hero, "is training:", link.is_training, file=out)
+    session.close()
+
+    find_spider_boy, find_z_force = _spider_boy_and_z_force(models)
+    hero_spider_boy = session.scalars(find_spider_boy).one()
+    team_z_force = session.scalars(find_z_force).one()
+    spider_boy_z_force_link = models.HeroTeamLink(
+        team=team_z_force, hero=hero_spider_boy, is_training=True
+    )
+    # back_populates has already listed the link in team_z_force.hero_links
+    # and hero_spider_boy.team_links; it only has to join the session.  The
+    # tutorial appends it to team_z_force.hero_links once more instead: that
+    # lists it twice, and the collection load the append needs autoflushes
+    # while the link is outside the session (SQLModel's two SAWarnings).
+    session.add(spider_boy_z_force_link)
+    session.commit()
+
+    print("Updated Spider-Boy's Teams:", hero_spider_boy.team_links, file=out)
+    print("Z-Force heroes:", team_z_force.hero_links, file=out)
+
+    for link in hero_spider_boy.team_links:
+        if link.team.name == "Preventers":
+            link.is_training = False
+    session.add(hero_spider_boy)
+    session.commit()
+
+    for link in hero_spider_boy.team_links:
+        print("Spider-Boy team:", link.team, "is training:", link.is_training, file=out)
 
 
 async def one_to_many_flow_async(session: AsyncSession, out: TextIO) -> None:
@@ -215,12 +291,55 @@ async def many_to_many_flow_async(session: AsyncSession, out: TextIO) -> None:
     print("Spider-Boy Teams:", await hero_spider_boy.awaitable_attrs.teams, file=out)
 
 
+async def link_model_flow_async(session: AsyncSession, out: TextIO) -> None:
+    """:func:`link_model_flow` under ``AsyncSession``: the same steps and the same SQL.
+
+    Every lazy load of the sync flow (``.hero_links``, ``.team_links``,
+    ``.hero``, ``.team``) is awaited through ``awaitable_attrs`` here.
+    """
+    team_preventers, team_z_force, links = _links(link_model)
+    for link in links:
+        session.add(link)
+    await session.commit()
+
+    for link in await team_z_force.awaitable_attrs.hero_links:
+        hero = await link.awaitable_attrs.hero
+        print("Z-Force hero:", hero, "is training:", link.is_training, file=out)
+    for link in await team_preventers.awaitable_attrs.hero_links:
+        hero = await link.awaitable_attrs.hero
+        print("Preventers hero:", hero, "is training:", link.is_training, file=out)
+    await session.close()
+
+    find_spider_boy, find_z_force = _spider_boy_and_z_force(link_model)
+    hero_spider_boy = (await session.scalars(find_spider_boy)).one()
+    team_z_force = (await session.scalars(find_z_force)).one()
+    spider_boy_z_force_link = link_model.HeroTeamLink(
+        team=team_z_force, hero=hero_spider_boy, is_training=True
+    )
+    session.add(spider_boy_z_force_link)  # see link_model_flow
+    await session.commit()
+
+    print("Updated Spider-Boy's Teams:", await hero_spider_boy.awaitable_attrs.team_links, file=out)
+    print("Z-Force heroes:", await team_z_force.awaitable_attrs.hero_links, file=out)
+
+    for link in await hero_spider_boy.awaitable_attrs.team_links:
+        if (await link.awaitable_attrs.team).name == "Preventers":
+            link.is_training = False
+    session.add(hero_spider_boy)
+    await session.commit()
+
+    for link in await hero_spider_boy.awaitable_attrs.team_links:
+        team = await link.awaitable_attrs.team
+        print("Spider-Boy team:", team, "is training:", link.is_training, file=out)
+
+
 Flow = Callable[[Session, TextIO], None]
 
 #: Demo name -> (revision its models describe, the flow).
 DEMOS: Final[dict[str, tuple[str, Flow]]] = {
     "one-to-many": (one_to_many.REVISION, one_to_many_flow),
     "many-to-many": (many_to_many.REVISION, many_to_many_flow),
+    "link-model": (link_model.REVISION, link_model_flow),
 }
 
 AsyncFlow = Callable[["AsyncSession", TextIO], Awaitable[None]]
@@ -229,6 +348,7 @@ AsyncFlow = Callable[["AsyncSession", TextIO], Awaitable[None]]
 ASYNC_DEMOS: Final[dict[str, tuple[str, AsyncFlow]]] = {
     "one-to-many": (one_to_many.REVISION, one_to_many_flow_async),
     "many-to-many": (many_to_many.REVISION, many_to_many_flow_async),
+    "link-model": (link_model.REVISION, link_model_flow_async),
 }
 
 

@@ -1,4 +1,4 @@
-"""The many-to-many schema (revision ``0003_link_hero_id_index``, head).
+"""The many-to-many schema (revision ``0003_link_hero_id_index``).
 
 A hero belongs to any number of teams through the ``heroteamlink`` table,
 whose two foreign keys together form its primary key.  ``Hero.teams`` and
@@ -20,7 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from heroes_sa.base import TYPE_ANNOTATION_MAP, AsyncAttrs, ReprMixin, new_metadata
 from heroes_sa.validation import Validated
 
-#: The Alembic revision whose schema these models describe (the head).
+#: The Alembic revision whose schema these models describe.
 REVISION: Final = "0003_link_hero_id_index"
 
 

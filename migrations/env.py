@@ -20,7 +20,7 @@ from alembic.util import CommandError
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 
-from heroes_sa import many_to_many
+from heroes_sa import link_model
 from heroes_sa.aio import run_sync_on
 from heroes_sa.engine import URL_ENV_VAR, create_engine, resolve_url
 from heroes_sa.errors import HeroesError
@@ -42,7 +42,7 @@ if config.config_file_name is not None and config.file_config.has_section("logge
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 # What `alembic check` and autogenerate compare the database against: the head's models.
-target_metadata = many_to_many.Base.metadata
+target_metadata = link_model.Base.metadata
 
 
 def database_url() -> URL:

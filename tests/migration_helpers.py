@@ -117,11 +117,16 @@ RUNNING_UPGRADES = [
     "INFO  [alembic.runtime.migration] Running upgrade 0002_many_to_many ->"
     " 0003_link_hero_id_index, Index heroteamlink.hero_id, so a hero's teams are found"
     " without a scan.",
+    "INFO  [alembic.runtime.migration] Running upgrade 0003_link_hero_id_index ->"
+    " 0004_link_is_training, Give each membership an is_training flag: the tutorial's link"
+    " model with extra fields.",
 ]
 
 #: ``heroes-sa db history`` (and ``alembic history``): the revisions, newest first.
 HISTORY = [
-    "0002_many_to_many -> 0003_link_hero_id_index (head), Index heroteamlink.hero_id, so a"
+    "0003_link_hero_id_index -> 0004_link_is_training (head), Give each membership an"
+    " is_training flag: the tutorial's link model with extra fields.",
+    "0002_many_to_many -> 0003_link_hero_id_index, Index heroteamlink.hero_id, so a"
     " hero's teams are found without a scan.",
     "0001_one_to_many -> 0002_many_to_many, Turn one-to-many into many-to-many: heroteamlink"
     " replaces hero.team_id.",

@@ -14,7 +14,7 @@ from alembic import command
 from sqlalchemy.orm import Session
 
 import heroes_sa
-from heroes_sa import many_to_many, one_to_many
+from heroes_sa import link_model, one_to_many
 from heroes_sa.errors import MigrationRefusedError
 from heroes_sa.migration import alembic_config
 from tests.migration_helpers import schema_diff
@@ -80,12 +80,12 @@ def test_stamp_then_upgrade_keeps_every_membership(tmp_path: Path) -> None:
         connection.commit()
     heroes_sa.upgrade(engine)
 
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
-    assert schema_diff(engine, many_to_many.Base.metadata) == []
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
+    assert schema_diff(engine, link_model.Base.metadata) == []
     with Session(engine) as session:
         teams = {
             hero.name: [team.name for team in hero.teams]
-            for hero in session.scalars(sa.select(many_to_many.Hero).order_by(many_to_many.Hero.id))
+            for hero in session.scalars(sa.select(link_model.Hero).order_by(link_model.Hero.id))
         }
     team_names = {team_id: name for team_id, name, _ in TEAMS}
     assert teams == {

@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import heroes_sa
-from heroes_sa import many_to_many, one_to_many
+from heroes_sa import link_model, many_to_many, one_to_many
 from heroes_sa.aio import async_url
 from heroes_sa.engine import URL_ENV_VAR
 from heroes_sa.errors import MigrationRefusedError
@@ -222,7 +222,7 @@ async def test_upgrade_and_downgrade_from_async_code(async_backend: URL | None) 
             await session.commit()
 
         await heroes_sa.upgrade_async(engine)
-        assert await heroes_sa.current_revision_async(engine) == many_to_many.REVISION
+        assert await heroes_sa.current_revision_async(engine) == link_model.REVISION
         async with AsyncSession(engine) as session:
             hero = await session.scalar(sa.select(many_to_many.Hero))
             assert hero is not None
@@ -251,7 +251,7 @@ async def test_a_refused_downgrade_reaches_async_code_and_changes_nothing(
             await session.commit()
         with pytest.raises(MigrationRefusedError, match="Deadpond"):
             await heroes_sa.downgrade_async(engine, one_to_many.REVISION)
-        assert await heroes_sa.current_revision_async(engine) == many_to_many.REVISION
+        assert await heroes_sa.current_revision_async(engine) == link_model.REVISION
         async with AsyncSession(engine) as session:
             assert await session.scalar(COUNT_LINKS) == 2
 
@@ -300,7 +300,7 @@ def test_alembic_cli_migrates_an_async_url(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     engine = heroes_sa.create_engine(f"sqlite:///{database}")
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
     engine.dispose()
 
 

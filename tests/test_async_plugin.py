@@ -10,7 +10,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from heroes_sa import many_to_many, one_to_many
+from heroes_sa import link_model, many_to_many, one_to_many
 from heroes_sa.aio import current_revision_async
 
 INI_ASYNC = """
@@ -30,7 +30,7 @@ filterwarnings = error
 @pytest.mark.asyncio
 async def test_heroes_async_session_is_at_head(heroes_async_session: AsyncSession) -> None:
     connection = await heroes_async_session.connection()
-    assert await current_revision_async(connection) == many_to_many.REVISION
+    assert await current_revision_async(connection) == link_model.REVISION
 
 
 @pytest.mark.asyncio

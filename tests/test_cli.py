@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 import heroes_sa
-from heroes_sa import many_to_many, one_to_many
+from heroes_sa import link_model, many_to_many, one_to_many
 from heroes_sa.cli import describe_failure, fail, main
 from heroes_sa.demo import DEMOS
 from heroes_sa.engine import URL_ENV_VAR
@@ -164,6 +164,7 @@ def test_an_unknown_demo_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
 def test_demo_models_match_the_modules() -> None:
     assert DEMOS["many-to-many"][0] == many_to_many.REVISION
     assert DEMOS["one-to-many"][0] == one_to_many.REVISION
+    assert DEMOS["link-model"][0] == link_model.REVISION
 
 
 def test_the_environment_names_the_demo_database(
@@ -210,9 +211,9 @@ def test_db_upgrade_current_history_and_check_on_a_fresh_database(
 ) -> None:
     assert db(capsys, "upgrade", "--db", db_url)[:2] == (0, "")
     engine = heroes_sa.create_engine(db_url)
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
     engine.dispose()
-    assert db(capsys, "current", "--db", db_url)[:2] == (0, f"{many_to_many.REVISION} (head)\n")
+    assert db(capsys, "current", "--db", db_url)[:2] == (0, f"{link_model.REVISION} (head)\n")
     status, out, _ = db(capsys, "history", "--indicate-current", "--db", db_url)
     assert status == 0
     assert out.splitlines() == [
@@ -267,9 +268,9 @@ def test_db_refusals_are_one_line_and_change_nothing(
     assert status == 1
     assert error_line(err) == (
         f"heroes-sa: error: cannot upgrade to {one_to_many.REVISION}: it is below the"
-        f" database's revision {many_to_many.REVISION}; use downgrade to go down"
+        f" database's revision {link_model.REVISION}; use downgrade to go down"
     )
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
     assert (schema_snapshot(engine), rows(engine, "heroteamlink")) == before
     engine.dispose()
 
@@ -281,23 +282,23 @@ def test_db_downgrade_stamp_and_check_finds_the_drift(
     status, _, err = db(capsys, "downgrade", "-1", "--db", db_url)
     assert status == 0
     assert alembic_log(err) == [
-        "INFO  [alembic.runtime.migration] Running downgrade 0003_link_hero_id_index ->"
-        " 0002_many_to_many, Index heroteamlink.hero_id, so a hero's teams are found without"
-        " a scan."
+        "INFO  [alembic.runtime.migration] Running downgrade 0004_link_is_training ->"
+        " 0003_link_hero_id_index, Give each membership an is_training flag: the tutorial's"
+        " link model with extra fields."
     ]
-    assert db(capsys, "current", "--db", db_url)[1] == "0002_many_to_many\n"
-    # Stamped at head without 0003's index: the schema no longer matches head's models.
+    assert db(capsys, "current", "--db", db_url)[1] == "0003_link_hero_id_index\n"
+    # Stamped at head without 0004's column: the schema no longer matches head's models.
     status, _, err = db(capsys, "stamp", "head", "--db", db_url)
     assert status == 0
     assert alembic_log(err) == [
-        "INFO  [alembic.runtime.migration] Running stamp_revision 0002_many_to_many ->"
-        " 0003_link_hero_id_index"
+        "INFO  [alembic.runtime.migration] Running stamp_revision 0003_link_hero_id_index ->"
+        " 0004_link_is_training"
     ]
     status, out, err = db(capsys, "check", "--db", db_url)
     assert (status, out) == (1, "")
     assert error_line(err).startswith(
-        "heroes-sa: error: New upgrade operations detected: [('add_index',"
-        " Index('ix_heroteamlink_hero_id'"
+        "heroes-sa: error: New upgrade operations detected: [('add_column', None,"
+        " 'heroteamlink', Column('is_training'"
     )
 
 
@@ -355,7 +356,7 @@ def test_db_uses_the_environment_else_database_db(
     assert db(capsys, "current")[1] == f"{one_to_many.REVISION}\n"
     monkeypatch.delenv(URL_ENV_VAR)
     assert db(capsys, "upgrade")[0] == 0
-    assert db(capsys, "current")[1] == f"{many_to_many.REVISION} (head)\n"
+    assert db(capsys, "current")[1] == f"{link_model.REVISION} (head)\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["database.db", "env.db", "other.db"]
 
 
@@ -394,7 +395,7 @@ def test_db_runs_through_an_async_driver(
     url = f"sqlite+aiosqlite:///{tmp_path / 'async.db'}"
     status, _, err = db(capsys, "upgrade", "--db", url)
     assert (status, alembic_log(err)) == (0, RUNNING_UPGRADES)
-    assert db(capsys, "current", "--db", url)[1] == f"{many_to_many.REVISION} (head)\n"
+    assert db(capsys, "current", "--db", url)[1] == f"{link_model.REVISION} (head)\n"
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 import heroes_sa
-from heroes_sa import many_to_many, one_to_many
+from heroes_sa import link_model, one_to_many
 from heroes_sa.testing.databases import backend_of
 from tests.conftest import backend_under_test
 from tests.migration_helpers import HISTORY, RUNNING_UPGRADES, alembic_log, empty_database_url
@@ -60,7 +60,7 @@ def test_alembic_cli_creates_database_db_and_finds_no_drift(tmp_path: Path) -> N
     upgraded = alembic("upgrade", "head", cwd=tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
     engine = heroes_sa.create_engine(f"sqlite:///{tmp_path / 'database.db'}")
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
     engine.dispose()
     checked = alembic("check", cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
@@ -90,15 +90,17 @@ def test_alembic_cli_reports_a_refused_downgrade(tmp_path: Path) -> None:
             "INSERT INTO team (name, headquarters) VALUES ('A', 'a'), ('B', 'b')"
         )
         connection.exec_driver_sql("INSERT INTO hero (name, secret_name) VALUES ('Deadpond', 'D')")
-        connection.exec_driver_sql("INSERT INTO heroteamlink VALUES (1, 1), (2, 1)")
-    # Two revisions down: the refusal of 0002 must come before 0003's step.
+        connection.exec_driver_sql(
+            "INSERT INTO heroteamlink (team_id, hero_id) VALUES (1, 1), (2, 1)"
+        )
+    # Three revisions down: the refusal of 0002 must come before any later step.
     result = alembic("downgrade", one_to_many.REVISION, cwd=tmp_path, HEROES_DATABASE_URL=url)
     assert result.returncode != 0
     # One line, as Alembic prints its own errors, not a traceback.
     assert "Traceback" not in result.stderr
     assert result.stdout.startswith("FAILED: cannot downgrade below 0002_many_to_many")
     assert "hero 1 'Deadpond' (2 teams)" in result.stdout
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
     engine.dispose()
 
 
@@ -202,7 +204,7 @@ def test_an_installed_wheel_migrates_without_the_checkout_or_pytest(
     assert result.returncode == 0, result.stderr
     location, revision, *demo = result.stdout.splitlines()
     assert location == str(site / "heroes_sa" / "_migrations")
-    assert revision == many_to_many.REVISION
+    assert revision == link_model.REVISION
     assert len(demo) == 8
 
 
@@ -219,7 +221,7 @@ def test_the_installed_db_commands_migrate_inspect_and_check(
     # The installed scripts ran, not the checkout's.
     assert f"Path: {site / 'heroes_sa' / '_migrations' / 'versions'}" in current.stdout
     current = heroes_sa_cli(site, user_dir, "db", "current", "--db", db_url)
-    assert current.stdout == f"{many_to_many.REVISION} (head)\n"
+    assert current.stdout == f"{link_model.REVISION} (head)\n"
 
     history = heroes_sa_cli(site, user_dir, "db", "history")
     assert (history.returncode, history.stdout.splitlines()) == (0, HISTORY)
@@ -230,11 +232,11 @@ def test_the_installed_db_commands_migrate_inspect_and_check(
     assert refused.returncode == 1
     assert refused.stderr.splitlines()[-1] == (
         "heroes-sa: error: cannot upgrade to base: it is below the database's revision"
-        f" {many_to_many.REVISION}; use downgrade to go down"
+        f" {link_model.REVISION}; use downgrade to go down"
     )
     down = heroes_sa_cli(site, user_dir, "db", "downgrade", "base", "--db", db_url)
     assert down.returncode == 0, down.stderr
-    assert len(alembic_log(down.stderr)) == 3
+    assert len(alembic_log(down.stderr)) == 4
     assert heroes_sa_cli(site, user_dir, "db", "current", "--db", db_url).stdout == ""
 
 
@@ -244,7 +246,7 @@ def test_the_installed_db_commands_default_to_database_db(site: Path, user_dir: 
     assert shown.stdout == f"heroes-sa {version('heroes_sa')}\n"
     assert heroes_sa_cli(site, user_dir, "db", "upgrade").returncode == 0
     engine = heroes_sa.create_engine(f"sqlite:///{user_dir / 'database.db'}")
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
     engine.dispose()
 
 
@@ -299,16 +301,16 @@ def test_alembic_runs_the_installed_scripts_from_a_minimal_ini(
     assert upgraded.returncode == 0, upgraded.stderr
     assert "Traceback" not in upgraded.stderr
     current = installed([*alembic, "current"], site, user_dir)
-    assert current.stdout == f"{many_to_many.REVISION} (head)\n", current.stderr
+    assert current.stdout == f"{link_model.REVISION} (head)\n", current.stderr
 
     # With logging sections, env.py configures logging from them, as the CLI's generic ini does.
     ini.write_text(ini.read_text() + LOGGING_SECTIONS)
     down = installed([*alembic, "downgrade", "-1"], site, user_dir)
     assert down.returncode == 0, down.stderr
     assert alembic_log(down.stderr) == [
-        "INFO  [alembic.runtime.migration] Running downgrade 0003_link_hero_id_index ->"
-        " 0002_many_to_many, Index heroteamlink.hero_id, so a hero's teams are found without"
-        " a scan."
+        "INFO  [alembic.runtime.migration] Running downgrade 0004_link_is_training ->"
+        " 0003_link_hero_id_index, Give each membership an is_training flag: the tutorial's"
+        " link model with extra fields."
     ]
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import heroes_sa
-from heroes_sa import many_to_many
+from heroes_sa import link_model, many_to_many
 from heroes_sa.engine import DEFAULT_URL, URL_ENV_VAR, resolve_url, sqlite_pragma
 
 
@@ -183,5 +183,5 @@ def test_an_engine_with_execution_options_is_still_set_up_for_migrations() -> No
     """``engine.execution_options(...)`` makes a new Engine sharing the pool and hooks."""
     engine = heroes_sa.create_engine("sqlite://")
     heroes_sa.upgrade(engine.execution_options(sqlite_begin="DEFERRED"))
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
     engine.dispose()

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import heroes_sa
-from heroes_sa import many_to_many, one_to_many
+from heroes_sa import link_model, many_to_many, one_to_many
 from heroes_sa.errors import MigrationError, MigrationRefusedError, WrongRevisionError
 from heroes_sa.migration import alembic_config, scripts_to_undo
 from tests.migration_helpers import (
@@ -27,12 +27,13 @@ from tests.migration_helpers import (
     schema_snapshot,
 )
 
-REVISIONS = [one_to_many.REVISION, "0002_many_to_many", many_to_many.REVISION]
-# The revisions that have a models module (0002's schema is the head's without
+REVISIONS = [one_to_many.REVISION, "0002_many_to_many", many_to_many.REVISION, link_model.REVISION]
+# The revisions that have a models module (0002's schema is 0003's without
 # the index 0003 adds).
 MODELS = {
     one_to_many.REVISION: one_to_many.Base.metadata,
     many_to_many.REVISION: many_to_many.Base.metadata,
+    link_model.REVISION: link_model.Base.metadata,
 }
 
 
@@ -72,7 +73,7 @@ def seed_one_to_many(engine: Engine) -> None:
 def test_single_head() -> None:
     """Two heads would make `alembic upgrade head` ambiguous."""
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == [many_to_many.REVISION]
+    assert script.get_heads() == [link_model.REVISION]
     assert [s.revision for s in reversed(list(script.walk_revisions()))] == REVISIONS
 
 
@@ -149,7 +150,7 @@ def test_upgrade_moves_every_membership_into_link_rows(engine: Engine) -> None:
         (team_id, hero_id) for hero_id, *_, team_id in rows(engine, "hero") if team_id
     )
 
-    heroes_sa.upgrade(engine)
+    heroes_sa.upgrade(engine, many_to_many.REVISION)
     assert rows(engine, "hero") == heroes_before
     assert rows(engine, "heroteamlink") == expected_links
     with Session(engine) as session:
@@ -194,7 +195,7 @@ def test_downgrade_refuses_heroes_in_two_teams_and_changes_nothing(engine: Engin
     with pytest.raises(MigrationRefusedError, match=r"hero 1 'Deadpond' \(2 teams\)") as refused:
         heroes_sa.downgrade(engine, one_to_many.REVISION)
     assert "Rusty-Man" not in str(refused.value)
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
     assert schema_snapshot(engine) == schema
     assert rows(engine, "heroteamlink") == links
     assert rows(engine, "hero") == heroes
@@ -304,7 +305,7 @@ def test_downgrade_refuses_links_naming_no_hero_or_team_and_changes_nothing(
         connection.exec_driver_sql(
             "INSERT INTO hero (name, secret_name) VALUES ('B', 'b'), ('C', 'c')"
         )
-        connection.exec_driver_sql("INSERT INTO heroteamlink VALUES (1, 1)")
+        connection.exec_driver_sql("INSERT INTO heroteamlink (team_id, hero_id) VALUES (1, 1)")
     link = many_to_many.HeroTeamLink
     execute_unchecked(engine, sa.insert(link).values([(1, 9), (7, 2)]))
     before = schema_snapshot(engine), rows(engine, "heroteamlink")
@@ -315,7 +316,7 @@ def test_downgrade_refuses_links_naming_no_hero_or_team_and_changes_nothing(
         r"\(team_id 1, hero_id 9\), \(team_id 7, hero_id 2\)$",
     ):
         heroes_sa.downgrade(engine, one_to_many.REVISION)
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
     assert (schema_snapshot(engine), rows(engine, "heroteamlink")) == before
 
 
@@ -331,7 +332,7 @@ def test_a_connection_already_in_a_transaction_is_migrated_inside_it(
     with engine.connect() as connection, connection.begin():
         inner = connection.begin_nested() if savepoint else None
         heroes_sa.upgrade(connection)
-        assert heroes_sa.current_revision(connection) == many_to_many.REVISION
+        assert heroes_sa.current_revision(connection) == link_model.REVISION
         links = connection.exec_driver_sql("SELECT count(*) FROM heroteamlink").scalar()
         assert links == 3
         heroes_sa.downgrade(connection, one_to_many.REVISION)
@@ -370,15 +371,15 @@ def test_offline_sql_for_the_data_moving_revision_is_refused(
         command.upgrade(config, f"{one_to_many.REVISION}:head", sql=True)
 
 
-def test_head_revision_is_the_many_to_many_models() -> None:
-    assert heroes_sa.head_revision() == many_to_many.REVISION
+def test_head_revision_is_the_link_models() -> None:
+    assert heroes_sa.head_revision() == link_model.REVISION
 
 
 def test_revision_0003_only_indexes_the_link_tables_hero_id(engine: Engine) -> None:
     """The index that keeps loading a hero's teams from scanning every link row."""
     heroes_sa.upgrade(engine, "0002_many_to_many")
     before = schema_snapshot(engine)
-    heroes_sa.upgrade(engine)
+    heroes_sa.upgrade(engine, many_to_many.REVISION)
     after = schema_snapshot(engine)
 
     def indexes(snapshot: dict[str, Any]) -> list[tuple[str, list[str], bool]]:
@@ -427,7 +428,7 @@ def test_a_downgrade_across_several_revisions_checks_the_data_before_any_step(
     """On MariaDB each step's DDL commits at once: a refusal must come first."""
     heroes_sa.upgrade(engine, one_to_many.REVISION)
     seed_one_to_many(engine)
-    heroes_sa.upgrade(engine)
+    heroes_sa.upgrade(engine, many_to_many.REVISION)
     with Session(engine) as session:
         deadpond = session.scalars(sa.select(many_to_many.Hero).filter_by(name="Deadpond")).one()
         deadpond.teams.append(
@@ -468,16 +469,16 @@ def test_an_upgrade_to_a_revision_below_the_current_one_is_refused(
         heroes_sa.upgrade(engine, destination)
     assert str(refused.value) == (
         f"cannot upgrade to {destination}: it is below the database's revision"
-        f" {many_to_many.REVISION}; use downgrade to go down"
+        f" {link_model.REVISION}; use downgrade to go down"
     )
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
     assert (schema_snapshot(engine), rows(engine, "heroteamlink")) == before
 
 
 def test_an_upgrade_to_the_current_revision_does_nothing(engine: Engine) -> None:
     heroes_sa.upgrade(engine)
     before = schema_snapshot(engine)
-    heroes_sa.upgrade(engine, many_to_many.REVISION)
+    heroes_sa.upgrade(engine, link_model.REVISION)
     assert schema_snapshot(engine) == before
 
 

@@ -7,7 +7,7 @@ import pytest
 DOWNSTREAM_TESTS = """
 import pytest
 from sqlalchemy import inspect, select
-from heroes_sa import many_to_many, one_to_many
+from heroes_sa import link_model, one_to_many
 from heroes_sa.many_to_many import Hero, Team
 
 ENGINES = []
@@ -41,7 +41,7 @@ def test_marker_moves_the_fixtures_to_a_revision(heroes_session, heroes_revision
 
 
 def test_head_is_the_default(heroes_session, heroes_revision):
-    assert heroes_revision == many_to_many.REVISION
+    assert heroes_revision == link_model.REVISION
     assert "heroteamlink" in inspect(heroes_session.connection()).get_table_names()
 """
 

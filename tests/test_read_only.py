@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import heroes_sa
-from heroes_sa import many_to_many, one_to_many
+from heroes_sa import link_model, many_to_many, one_to_many
 from heroes_sa.cli import main
 from heroes_sa.engine import URL_ENV_VAR
 from heroes_sa.errors import MigrationRefusedError
@@ -59,7 +59,7 @@ def test_current_revision_leaves_the_file_byte_identical(tmp_path: Path, journal
     path = migrated_file(tmp_path / "heroes.db", journal)
     before = snapshot(path)
     engine = heroes_sa.create_engine(f"sqlite:///{path}")
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
     with Session(engine) as session:
         assert session.scalars(sa.select(many_to_many.Hero)).all() == []
     engine.dispose()
@@ -74,7 +74,7 @@ def test_a_read_only_file_can_be_read(tmp_path: Path, journal: str, read_only: s
         raw.execute("INSERT INTO team (name, headquarters) VALUES ('Preventers', 'Sharp Tower')")
     before = path.read_bytes()
     engine = heroes_sa.create_engine(f"sqlite:///file:{path}?{read_only}&uri=true")
-    assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+    assert heroes_sa.current_revision(engine) == link_model.REVISION
     with Session(engine) as session:
         # The default transaction (BEGIN IMMEDIATE) is fine on a file that cannot
         # be written: SQLite refuses only an actual write.

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 import heroes_sa
 from bench import concurrency
-from heroes_sa import many_to_many, one_to_many
+from heroes_sa import link_model, one_to_many
 from heroes_sa.engine import URL_ENV_VAR
 from heroes_sa.many_to_many import Team
 
@@ -119,7 +119,7 @@ def test_a_migration_killed_at_any_moment_leaves_one_revision_or_the_other(
             assert raw.execute("SELECT id, team_id FROM hero ORDER BY id").fetchall() == before
             assert "heroteamlink" not in tables
         else:
-            assert revision == many_to_many.REVISION
+            assert revision == link_model.REVISION
             links = raw.execute("SELECT hero_id, team_id FROM heroteamlink ORDER BY hero_id")
             assert links.fetchall() == [(i, t) for i, t in before if t is not None]
     # Whatever the outcome, foreign keys are back on for the next connection.
@@ -184,7 +184,7 @@ def test_two_migrations_started_together_both_end_at_head_with_every_membership(
     template, memberships = old_file_with_100k_heroes
     for _ in range(2):
         run = concurrency.two_migrations(template, memberships, kind)
-        assert run.revision == many_to_many.REVISION
+        assert run.revision == link_model.REVISION
         assert run.memberships_kept
         assert run.sound
         # One migrates; the other waits for the write lock, then finds head.
@@ -228,7 +228,7 @@ def test_a_migration_waits_for_a_writer_that_holds_the_lock(tmp_path: Path) -> N
     assert child.returncode == 0, output
     with closing(check_file(path)) as check:
         assert check.execute("SELECT version_num FROM alembic_version").fetchall() == [
-            (many_to_many.REVISION,)
+            (link_model.REVISION,)
         ]
         assert check.execute("SELECT count(*) FROM team WHERE name = 'Held'").fetchone() == (1,)
 
@@ -262,7 +262,7 @@ def test_a_reader_that_opts_out_does_not_wait_for_the_writer(writers_file: str) 
     raw = hold_the_write_lock(path)
     try:
         engine = heroes_sa.create_engine(writers_file, connect_args={"timeout": 0})
-        assert heroes_sa.current_revision(engine) == many_to_many.REVISION
+        assert heroes_sa.current_revision(engine) == link_model.REVISION
         deferred = engine.execution_options(sqlite_begin="DEFERRED")
         with Session(deferred) as session:
             assert session.scalar(sa.select(sa.func.count()).select_from(Team)) == concurrency.TEAMS

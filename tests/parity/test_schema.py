@@ -6,7 +6,8 @@ the revision that has the same schema (``0001_one_to_many``,
 ``0002_many_to_many``).  SQLAlchemy's inspector must then report the same
 tables, columns, types, nullability, primary keys, foreign keys and indexes.
 Constraint names are a deliberate difference, asserted by name in its own
-test, and so is the one index heroes_sa's head revision adds.
+test, and so is the one index revision 0003 adds.  The chapter "Link Model
+with Extra Fields" (revision 0004) has one more: ``is_training``'s server default.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from sqlalchemy.engine import Inspector
 
 from heroes_sa import many_to_many
 from tests.parity.conftest import DatabaseFactory
-from tests.parity.harness import SHAPES, SQLMODEL_MODELS, Side, heroes_side, sqlmodel_side
+from tests.parity.harness import (
+    LINK_MODEL,
+    SHAPES,
+    SQLMODEL_MODELS,
+    Side,
+    heroes_side,
+    sqlmodel_side,
+)
 
 #: The table Alembic keeps its bookkeeping in; SQLModel has none.
 ALEMBIC_VERSION = "alembic_version"
@@ -165,6 +173,38 @@ def test_the_head_revision_adds_one_index_sqlmodel_lacks(new_database: DatabaseF
     our_indexes = ours["heroteamlink"].pop("indexes")
     their_indexes = theirs["heroteamlink"].pop("indexes")
 
+    assert ours == theirs
+    assert our_indexes == [("ix_heroteamlink_hero_id", ["hero_id"], False)]
+    backing = [("<backs a foreign key>", ["hero_id"], False)] if on_mysql(sqlmodel) else []
+    assert their_indexes == backing
+
+
+def test_revision_0004_is_the_chapters_schema_plus_the_index_and_a_server_default(
+    new_database: DatabaseFactory,
+) -> None:
+    """``heroteamlink.is_training``: SQLModel's BOOLEAN NOT NULL, with a server default of false.
+
+    The default keeps ``INSERT INTO heroteamlink (team_id, hero_id)`` (what
+    ``Hero.teams`` sends) working, and gave every membership that existed
+    before the upgrade a value.  SQLModel's ``create_all`` makes the column
+    without one: its rows always come from ``HeroTeamLink`` objects.
+    """
+    heroes, sqlmodel = both(LINK_MODEL, new_database)
+    ours, theirs = layout(heroes), layout(sqlmodel)
+    del ours[ALEMBIC_VERSION]
+    our_indexes = ours["heroteamlink"].pop("indexes")
+    their_indexes = theirs["heroteamlink"].pop("indexes")
+    our_training, their_training = (
+        next(c for c in side["heroteamlink"]["columns"] if c["name"] == "is_training")
+        for side in (ours, theirs)
+    )
+    our_default = our_training.pop("default")
+
+    assert their_training.pop("default") is None
+    # How each backend spells false: SQLite and MariaDB store booleans as integers.
+    assert our_default == ("false" if heroes.dialect.name == "postgresql" else "0")
+    assert our_training == their_training
+    assert not our_training["nullable"]
     assert ours == theirs
     assert our_indexes == [("ix_heroteamlink_hero_id", ["hero_id"], False)]
     backing = [("<backs a foreign key>", ["hero_id"], False)] if on_mysql(sqlmodel) else []
