@@ -43,6 +43,7 @@ from sqlalchemy.orm import (
     InstanceState,
     Mapper,
     RelationshipProperty,
+    object_session,
 )
 from sqlalchemy.orm.attributes import OP_APPEND, AttributeEventToken, instance_state
 from sqlalchemy.sql import ClauseElement
@@ -215,21 +216,41 @@ def _filled_by(mapper: Mapper[Any]) -> dict[str, frozenset[str]]:
 def missing_required(mapper: Mapper[Any], given: Iterable[str]) -> str | None:
     """``is missing required 'a', 'b'`` when ``given`` lacks required keys, else ``None``.
 
-    A foreign key column counts as given when the relationship that fills it
-    is (``HeroTeamLink(hero=..., team=...)``: the flush copies their ids).
+    A foreign key column that a many-to-one relationship fills is not asked of
+    the constructor: the relationship may be set later, as in the association
+    object idiom ``hero.team_links.append(HeroTeamLink(team=team))``, and the
+    flush copies its id.  :func:`missing_ends` checks it before the INSERT.
     """
     given = set(given)
     filled_by = _filled_by(mapper)
     missing = [
         rule.key
         for rule in column_rules(mapper)
-        if rule.required
-        and rule.key not in given
-        and not filled_by.get(rule.key, frozenset()) & given
+        if rule.required and rule.key not in given and rule.key not in filled_by
     ]
     if not missing:
         return None
     return "is missing required " + ", ".join(repr(key) for key in missing)
+
+
+def missing_ends(state: InstanceState[Any]) -> None:
+    """Raise :class:`InvalidValueError` for a required foreign key no relationship filled.
+
+    Run before the INSERT, when the flush has copied the related objects' ids.
+    """
+    for key, relationships in _filled_by(state.mapper).items():
+        if state.dict.get(key) is None and column_rules_by_key(state.mapper)[key].required:
+            ends = " or ".join(sorted(relationships))
+            raise InvalidValueError(
+                f"{state.class_.__name__}.{key} is required; got None: give {shown(state.obj())}"
+                f" its {ends} before it is saved"
+            )
+
+
+@functools.cache
+def column_rules_by_key(mapper: Mapper[Any]) -> dict[str, ColumnRule]:
+    """:func:`column_rules` of ``mapper`` by attribute key."""
+    return {rule.key: rule for rule in column_rules(mapper)}
 
 
 # --- columns, on one database ---------------------------------------------------------
@@ -427,9 +448,16 @@ LISTENER_OPTIONS: Final = {"raw": True, "retval": True, "include_key": True}
 
 def _install_column(attribute: Any, rule: ColumnRule) -> None:
     accepts = rule.accepts
+    # A NOT NULL column the database fills in takes None only until the row is
+    # inserted, where None means "leave it out"; an UPDATE would send NULL.
+    only_before_insert = rule.nullable and not rule.column.nullable
 
     def on_set(state: InstanceState[Any], value: Any, _old: Any, _initiator: Any) -> Any:
         if accepts(value):
+            if value is None and only_before_insert and state.key is not None:
+                raise InvalidValueError(
+                    f"{rule.model}.{rule.key} is required once the row is stored; got None"
+                )
             return value
         problem = rule.problem(value)
         if problem is not None:
@@ -445,6 +473,47 @@ def _refuse_link(owner: InstanceState[Any], key: str, target: type[Any], value: 
         raise InvalidValueError(problem)
 
 
+@functools.cache
+def _association_ends(mapper: Mapper[Any]) -> dict[str, str]:
+    """For an association object (its primary key is its many-to-one keys): end -> backref.
+
+    ``HeroTeamLink``: ``{"hero": "team_links", "team": "hero_links"}``.  Empty
+    for any other model.
+    """
+    ends = {
+        rel.key: rel.back_populates
+        for rel in mapper.relationships
+        if rel.direction is MANYTOONE and rel.back_populates
+    }
+    covered = {column for key in ends for column in mapper.relationships[key].local_columns}
+    if len(ends) < 2 or set(mapper.primary_key) != covered:
+        return {}
+    return ends
+
+
+def _refuse_second_association(
+    state: InstanceState[Any], key: str, value: Any, ends: dict[str, str]
+) -> None:
+    """Refuse ``state`` becoming a second association object between the same ends.
+
+    Looked up in ``value``'s collection as loaded (``state.dict``: reading it
+    could load it); one that is not loaded is left to the primary key.
+    """
+    others = {other: state.dict.get(other) for other in ends if other != key}
+    if any(end is None for end in others.values()):
+        return  # not every end is known yet: the last one to be set checks
+    for sibling in instance_state(value).dict.get(ends[key], ()):
+        if sibling is state.obj():
+            continue
+        sibling_dict = instance_state(sibling).dict
+        if all(sibling_dict.get(other) is end for other, end in others.items()):
+            named = ", ".join(shown(end) for end in (value, *others.values()))
+            raise InvalidValueError(
+                f"{state.class_.__name__}.{key}: {shown(sibling)} already links {named};"
+                " a membership is stored once"
+            )
+
+
 def _install_relationship(attribute: Any, key: str, prop: RelationshipProperty[Any]) -> None:
     # The fast tests below pass a new member of the exact target class linked
     # to a new owner, the common case, without a call: neither can have been
@@ -456,6 +525,10 @@ def _install_relationship(attribute: Any, key: str, prop: RelationshipProperty[A
         # The other end of back_populates fires too; it checks on its own side.
         if value is not None and initiator.key == key:
             _refuse_link(state, key, prop.mapper.class_, value)
+            # Looked up as values arrive: the mapper is configured by then.
+            ends = _association_ends(state.mapper)
+            if key in ends:
+                _refuse_second_association(state, key, value, ends)
         return value
 
     def on_bulk_replace(
@@ -516,7 +589,26 @@ def _on_init(state: Any, _args: Any, kwargs: dict[str, Any]) -> None:
             raise InvalidValueError(f"{state.class_.__name__}() {problem}")
 
 
+def _on_init_failure(state: InstanceState[Any], _args: Any, _kwargs: Any) -> None:
+    # A constructor refused one keyword after others were set: a many-to-one
+    # already set has listed the object at the other end (back_populates), and
+    # the save-update cascade may have added it to that end's session.  Undo
+    # both, so the half-made object is left nowhere.
+    obj = state.obj()
+    for relationship in state.mapper.relationships:
+        if not relationship.uselist and state.dict.get(relationship.key) is not None:
+            setattr(obj, relationship.key, None)
+    session = object_session(obj)
+    if session is not None and state.key is None:
+        session.expunge(obj)
+
+
 def _on_write(_mapper: Mapper[Any], connection: Connection, state: InstanceState[Any]) -> None:
+    check_for_dialect(state, connection.dialect)
+
+
+def _on_insert(mapper: Mapper[Any], connection: Connection, state: InstanceState[Any]) -> None:
+    missing_ends(state)
     check_for_dialect(state, connection.dialect)
 
 
@@ -536,6 +628,7 @@ class Validated:
         if DeclarativeBase in cls.__bases__:
             event.listen(cls, "attribute_instrument", _on_attribute_instrument, propagate=True)
             event.listen(cls, "init", _on_init, raw=True, propagate=True)
+            event.listen(cls, "init_failure", _on_init_failure, raw=True, propagate=True)
             # retval: no wrapper either; SQLAlchemy ignores what these return.
-            event.listen(cls, "before_insert", _on_write, raw=True, retval=True, propagate=True)
+            event.listen(cls, "before_insert", _on_insert, raw=True, retval=True, propagate=True)
             event.listen(cls, "before_update", _on_write, raw=True, retval=True, propagate=True)
