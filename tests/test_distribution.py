@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 import heroes_sa
+from bench.downstream import build_wheel, install_wheel
 from heroes_sa import link_model, one_to_many
 from heroes_sa.testing.databases import backend_of
 from tests.conftest import backend_under_test
@@ -106,24 +107,7 @@ def test_alembic_cli_reports_a_refused_downgrade(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    built = run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-w",
-            str(out),
-            ".",
-        ],
-        ROOT,
-    )
-    assert built.returncode == 0, built.stderr
-    (path,) = out.glob("heroes_sa-*.whl")
-    return path
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 @PACKAGING_ONLY
@@ -148,11 +132,7 @@ def site(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     the drivers, pytest and pytest-alembic.
     """
     target = tmp_path_factory.mktemp("site")
-    installed = run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target), str(wheel)],
-        target,
-    )
-    assert installed.returncode == 0, installed.stderr
+    install_wheel(wheel, target)
     return target
 
 
