@@ -31,6 +31,14 @@ from tests.migration_helpers import (
 from tests.test_adopt import make_sqlmodel_database
 from tests.test_many_to_many import M2M_LINES
 
+PASSWORD = "s3cret-Pa55"
+
+# A port nothing listens on: connecting is refused at once.
+CLOSED = {
+    "postgresql": f"postgresql+psycopg://hero:{PASSWORD}@127.0.0.1:1/heroes",
+    "mysql": f"mysql+pymysql://hero:{PASSWORD}@127.0.0.1:1/heroes",
+}
+
 
 def test_many_to_many_demo_prints_the_tutorial_lines(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "many-to-many"]) == 0
@@ -140,18 +148,30 @@ def test_a_sqlite_file_that_cannot_be_opened_is_one_line(
     assert len(err.strip().splitlines()) == 1
 
 
-def test_python_dash_m_runs_the_same_cli(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "heroes_sa", "demo", "many-to-many"],
+def python_m_heroes_sa(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "heroes_sa", *args],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
+        cwd=cwd,
         check=False,
         timeout=60,
     )
+
+
+def test_python_m_heroes_sa_is_the_command_with_its_output_and_exit_status(tmp_path: Path) -> None:
+    """A process of its own, as a user runs it (runpy under pytest fails on a wheel install)."""
+    result = python_m_heroes_sa(tmp_path, "demo", "many-to-many")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == M2M_LINES
     assert not (tmp_path / "database.db").exists(), "the default demo database is in memory"
+
+    pytest.importorskip("psycopg", reason="the postgres driver extra is not installed")
+    result = python_m_heroes_sa(tmp_path, "demo", "many-to-many", "--db", CLOSED["postgresql"])
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("heroes-sa: error: cannot use the database at 127.0.0.1:1: ")
+    assert PASSWORD not in result.stderr
 
 
 def test_an_unknown_demo_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
