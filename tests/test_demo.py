@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -31,6 +32,14 @@ def demo_output(name: str, url: str, capsys: pytest.CaptureFixture[str]) -> str:
     out, err = capsys.readouterr()
     assert err == ""
     return out
+
+
+@pytest.fixture
+def db_engine(db_url: str) -> Iterator[sa.Engine]:
+    """An engine on ``db_url``: the test's own look at the database the command used."""
+    engine = heroes_sa.create_engine(db_url)
+    yield engine
+    engine.dispose()
 
 
 def test_demo_models_match_the_modules() -> None:
@@ -69,16 +78,14 @@ def test_the_one_to_many_demo_on_the_default_in_memory_database_ends_with_the_ne
 
 @pytest.mark.parametrize("name", ["one-to-many", "many-to-many"])
 def test_the_demo_prints_on_the_backend_under_test_what_it_prints_in_memory(
-    name: str, db_url: str, capsys: pytest.CaptureFixture[str]
+    name: str, db_url: str, db_engine: sa.Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     in_memory = demo_output(name, "sqlite://", capsys)
     assert demo_output(name, db_url, capsys) == in_memory
-    engine = heroes_sa.create_engine(db_url)
     models = one_to_many if name == "one-to-many" else many_to_many
-    assert heroes_sa.current_revision(engine) == models.REVISION
-    with engine.connect() as connection:
+    assert heroes_sa.current_revision(db_engine) == models.REVISION
+    with db_engine.connect() as connection:
         heroes = connection.scalar(sa.select(sa.func.count()).select_from(models.Hero))
-    engine.dispose()
     # Ids count from 1 with no gaps, so the highest one printed is the count.
     assert heroes == max(int(i) for i in re.findall(r"Hero\(id=(\d+)", in_memory))
 
@@ -92,54 +99,65 @@ def contents(engine: sa.Engine) -> dict[str, list[tuple[object, ...]]]:
     return {table: rows(engine, table) for table in sorted(tables)}
 
 
+def refusal(
+    name: str,
+    db_url: str,
+    db_engine: sa.Engine,
+    error: type[Exception],
+    match: str,
+    capsys: pytest.CaptureFixture[str],
+) -> str:
+    """Run demo ``name`` on ``db_url`` both ways, each refused: the command's error line.
+
+    The command exits 1 with one line on stderr and nothing on stdout;
+    :func:`run` raises ``error`` matching ``match``.
+    """
+    assert main(["demo", name, "--db", db_url]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    with pytest.raises(error, match=match):
+        run(name, db_engine, io.StringIO())
+    return err
+
+
 @pytest.mark.parametrize(("name", "heroes"), [("one-to-many", 8), ("many-to-many", 3)])
 def test_the_demo_refuses_a_database_that_already_has_heroes_and_writes_nothing(
-    name: str, heroes: int, db_url: str, capsys: pytest.CaptureFixture[str]
+    name: str, heroes: int, db_url: str, db_engine: sa.Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert "Hero(id=1, name='Deadpond'," in demo_output(name, db_url, capsys)
-    engine = heroes_sa.create_engine(db_url)
-    before = contents(engine)
+    before = contents(db_engine)
 
-    assert main(["demo", name, "--db", db_url]) == 1
-    assert capsys.readouterr() == (
-        "",
-        f"heroes-sa: error: the database already holds {heroes} heroes;"
-        " the demo only writes into an empty one\n",
+    err = refusal(
+        name, db_url, db_engine, DatabaseNotEmptyError, f"already holds {heroes} heroes", capsys
     )
-    with pytest.raises(DatabaseNotEmptyError, match=f"already holds {heroes} heroes"):
-        run(name, engine, io.StringIO())
-    assert contents(engine) == before
-    engine.dispose()
+    assert err == (
+        f"heroes-sa: error: the database already holds {heroes} heroes;"
+        " the demo only writes into an empty one\n"
+    )
+    assert contents(db_engine) == before
 
 
 def test_the_demo_refuses_a_database_at_another_revision(
-    db_url: str, capsys: pytest.CaptureFixture[str]
+    db_url: str, db_engine: sa.Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    engine = heroes_sa.create_engine(db_url)
-    heroes_sa.upgrade(engine, one_to_many.REVISION)
-    before = schema_snapshot(engine)
-    refusal = f"at revision {one_to_many.REVISION}, this demo needs {many_to_many.REVISION}"
+    heroes_sa.upgrade(db_engine, one_to_many.REVISION)
+    before = schema_snapshot(db_engine)
+    why = f"at revision {one_to_many.REVISION}, this demo needs {many_to_many.REVISION}"
 
-    assert main(["demo", "many-to-many", "--db", db_url]) == 1
-    assert refusal in capsys.readouterr().err
-    with pytest.raises(WrongRevisionError, match=refusal):
-        run("many-to-many", engine, io.StringIO())
-    assert heroes_sa.current_revision(engine) == one_to_many.REVISION
-    assert schema_snapshot(engine) == before
-    engine.dispose()
+    assert why in refusal("many-to-many", db_url, db_engine, WrongRevisionError, why, capsys)
+    assert heroes_sa.current_revision(db_engine) == one_to_many.REVISION
+    assert schema_snapshot(db_engine) == before
 
 
 def test_the_demo_refuses_tables_alembic_does_not_know(
-    db_url: str, capsys: pytest.CaptureFixture[str]
+    db_url: str, db_engine: sa.Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A database someone else made: the demo neither migrates nor writes into it."""
-    engine = heroes_sa.create_engine(db_url)
     theirs = sa.Table("hero", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
-    theirs.create(engine)
+    theirs.create(db_engine)
 
-    assert main(["demo", "one-to-many", "--db", db_url]) == 1
-    assert "no Alembic revision" in capsys.readouterr().err
-    with pytest.raises(WrongRevisionError, match=r"has tables \(hero\) but no Alembic revision"):
-        run("one-to-many", engine, io.StringIO())
-    assert sa.inspect(engine).get_table_names() == ["hero"]
-    engine.dispose()
+    why = r"has tables \(hero\) but no Alembic revision"
+    assert "no Alembic revision" in refusal(
+        "one-to-many", db_url, db_engine, WrongRevisionError, why, capsys
+    )
+    assert sa.inspect(db_engine).get_table_names() == ["hero"]
