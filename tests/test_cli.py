@@ -83,6 +83,7 @@ def test_an_unreachable_server_is_a_one_line_error_naming_host_and_port(
             f"connection refused for hero:{PASSWORD}\nmore detail",
         ),
     ],
+    ids=["password=", "user:password@"],
 )
 def test_a_driver_message_that_repeats_the_password_is_left_out(
     url: str,

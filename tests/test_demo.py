@@ -49,7 +49,9 @@ def test_demo_models_match_the_modules() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "lines"), [("many-to-many", M2M_LINES), ("link-model", LINK_MODEL_LINES)]
+    ("name", "lines"),
+    [("many-to-many", M2M_LINES), ("link-model", LINK_MODEL_LINES)],
+    ids=["many-to-many", "link-model"],
 )
 def test_the_demo_prints_the_tutorials_lines(
     name: str, lines: list[str], capsys: pytest.CaptureFixture[str]
