@@ -7,6 +7,7 @@ heroes_session, the heroes_revision marker), the same ones users get.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -15,6 +16,7 @@ from sqlalchemy.engine import URL
 from heroes_sa.testing import RecordedSQL, record_sql
 from heroes_sa.testing.databases import DatabaseUnavailableError, backend_of, scratch_database
 from heroes_sa.testing.hooks import configured_url
+from tests.migration_helpers import empty_database_url
 
 pytest_plugins = ["pytester"]
 
@@ -75,6 +77,16 @@ def engine(heroes_db_url: URL | None) -> Iterator[Engine]:
     """
     with scratch_database(heroes_db_url) as engine:
         yield engine
+
+
+@pytest.fixture
+def db_url(heroes_db_url: URL | None, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database on the backend under test, as a URL to give ``--db``.
+
+    A SQLite file not created yet, or a namespace of its own on the server.
+    """
+    with empty_database_url(heroes_db_url, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,50 +1,38 @@
-"""``heroes-sa``: the demo's output, ``heroes-sa db`` on real databases, refusals.
+"""``heroes-sa``: its options, its one-line errors, ``heroes-sa db`` on real databases.
 
-The same ``db`` commands run from an installed wheel in tests/test_distribution.py.
+What each demo prints and which databases it refuses: tests/test_demo.py.  The
+same ``db`` commands run from an installed wheel in tests/test_distribution.py.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 
 import heroes_sa
-from heroes_sa import link_model, many_to_many, one_to_many
-from heroes_sa.cli import describe_failure, fail, main
-from heroes_sa.demo import DEMOS
+from heroes_sa import cli, link_model, many_to_many, one_to_many
+from heroes_sa.cli import main
 from heroes_sa.engine import URL_ENV_VAR
-from tests.migration_helpers import (
-    HISTORY,
-    RUNNING_UPGRADES,
-    alembic_log,
-    empty_database_url,
-    rows,
-    schema_snapshot,
-)
+from tests.migration_helpers import HISTORY, RUNNING_UPGRADES, alembic_log, rows, schema_snapshot
 from tests.test_adopt import make_sqlmodel_database
 from tests.test_many_to_many import M2M_LINES
 
+PASSWORD = "s3cret-Pa55"
 
-def test_many_to_many_demo_prints_the_tutorial_lines(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "many-to-many"]) == 0
-    assert capsys.readouterr().out.splitlines() == M2M_LINES
+# A port nothing listens on: connecting is refused at once.
+CLOSED = {
+    "postgresql": f"postgresql+psycopg://hero:{PASSWORD}@127.0.0.1:1/heroes",
+    "mysql": f"mysql+pymysql://hero:{PASSWORD}@127.0.0.1:1/heroes",
+}
 
 
-def test_one_to_many_demo_ends_with_the_new_preventers(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "one-to-many"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 8
-    assert lines[3] == (
-        "Updated hero: Hero(id=3, name='Spider-Boy', secret_name='Pedro Parqueador',"
-        " age=None, team_id=2)"
-    )
+# --- heroes-sa demo: options and errors -----------------------------------------
 
 
 def test_echo_shows_the_sql_log(capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,53 +43,118 @@ def test_echo_shows_the_sql_log(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.index("INSERT INTO heroteamlink") < out.index("Deadpond teams:")
 
 
-def test_demo_migrates_an_empty_database_file_and_refuses_a_second_run(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("command", "url", "driver"),
+    [
+        (["demo", "one-to-many"], CLOSED["postgresql"], "psycopg"),
+        (["demo", "one-to-many"], CLOSED["mysql"], "pymysql"),
+        (
+            ["demo", "many-to-many", "--async"],
+            f"postgresql+asyncpg://hero:{PASSWORD}@127.0.0.1:1/heroes",
+            "asyncpg",
+        ),
+        (["db", "current"], CLOSED["postgresql"], "psycopg"),
+    ],
+    ids=["postgresql", "mysql", "postgresql-async", "db-postgresql"],
+)
+def test_an_unreachable_server_is_a_one_line_error_naming_host_and_port(
+    command: list[str], url: str, driver: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'demo.db'}"
-    assert main(["demo", "many-to-many", "--db", url]) == 0
-    capsys.readouterr()
-    engine = heroes_sa.create_engine(url)
-    before = rows(engine, "hero"), rows(engine, "heroteamlink")
-
-    assert main(["demo", "many-to-many", "--db", url]) == 1
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err.strip() == (
-        "heroes-sa: error: the database already holds 3 heroes; the demo only writes into"
-        " an empty one"
-    )
-    assert (rows(engine, "hero"), rows(engine, "heroteamlink")) == before
-    engine.dispose()
+    pytest.importorskip(driver, reason=f"the {driver} driver extra is not installed")
+    assert main([*command, "--db", url]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("heroes-sa: error: cannot use the database at 127.0.0.1:1: ")
+    assert err.count("\n") == 1
+    assert PASSWORD not in err
 
 
-def test_demo_refuses_a_database_at_another_revision(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("url", "where", "message"),
+    [
+        (
+            f"postgresql+psycopg://hero:{PASSWORD}@db.example/heroes",
+            "db.example:5432",
+            f"bad DSN user=hero password={PASSWORD}",
+        ),
+        (
+            f"postgresql://hero:{PASSWORD}@db.example:5433/heroes",
+            "db.example:5433",
+            f"connection refused for hero:{PASSWORD}\nmore detail",
+        ),
+    ],
+    ids=["password=", "user:password@"],
+)
+def test_a_driver_message_that_repeats_the_password_is_left_out(
+    url: str,
+    where: str,
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = heroes_sa.create_engine(url)
-    heroes_sa.upgrade(engine, one_to_many.REVISION)
-    before = schema_snapshot(engine)
+    """Some drivers repeat the connection string; the password must not reach the terminal."""
 
-    assert main(["demo", "many-to-many", "--db", url]) == 1
-    err = capsys.readouterr().err
-    assert f"at revision {one_to_many.REVISION}, this demo needs {many_to_many.REVISION}" in err
-    assert heroes_sa.current_revision(engine) == one_to_many.REVISION
-    assert schema_snapshot(engine) == before
-    engine.dispose()
+    def refuse(*_args: object) -> None:
+        raise OperationalError("connect", {}, Exception(message))
 
-
-def test_demo_refuses_tables_without_a_revision(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    url = f"sqlite:///{tmp_path / 'sqlmodel.db'}"
-    engine = heroes_sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE TABLE hero (id INTEGER PRIMARY KEY)")
+    monkeypatch.setattr(cli, "run", refuse)
     assert main(["demo", "one-to-many", "--db", url]) == 1
-    assert "no Alembic revision" in capsys.readouterr().err
-    assert sa.inspect(engine).get_table_names() == ["hero"]
-    engine.dispose()
+    assert capsys.readouterr().err == (
+        f"heroes-sa: error: cannot use the database at {where}:"
+        " Exception (its message repeats the password, so it is not shown)\n"
+    )
+
+
+@pytest.mark.parametrize("password", ["e", "a", "database"])
+def test_a_password_that_is_a_common_word_leaves_the_message_whole(
+    password: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Messages are built from the URL with its password hidden, never edited after."""
+    pytest.importorskip("psycopg", reason="the postgres driver extra is not installed")
+    assert (
+        main(["demo", "one-to-many", "--db", f"postgresql+psycopg://u:{password}@127.0.0.1:1/x"])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("heroes-sa: error: cannot use the database at 127.0.0.1:1: connection")
+    assert "***" not in err
+    assert "Connection refused" in err
+
+
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("postgresql+psycopg://h@db/x", "install it with: pip install 'heroes_sa[postgres]'"),
+        ("mysql+pymysql://h@db/x", "install it with: pip install 'heroes_sa[mysql]'"),
+        ("mysql://h@db/x", "heroes_sa[mysql] installs pymysql, used by mysql+pymysql:// URLs"),
+    ],
+)
+def test_a_missing_driver_names_the_extra_that_installs_it(
+    url: str, hint: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_driver(*_args: object, **_kwargs: object) -> None:
+        raise ModuleNotFoundError("No module named 'thedriver'")
+
+    monkeypatch.setattr(cli, "create_engine", no_driver)
+    assert main(["demo", "one-to-many", "--db", url]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("heroes-sa: error: the driver for ")
+    assert "(No module named 'thedriver')" in err
+    assert err.rstrip("\n").endswith(hint)
+
+
+def test_a_missing_driver_of_another_backend_gets_no_extra_hint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_driver(*_args: object, **_kwargs: object) -> None:
+        raise ModuleNotFoundError("No module named 'oracledb'")
+
+    monkeypatch.setattr(cli, "create_engine", no_driver)
+    assert main(["demo", "one-to-many", "--db", "oracle+oracledb://h@db/x"]) == 1
+    assert capsys.readouterr().err == (
+        "heroes-sa: error: the driver for oracle+oracledb is not installed"
+        " (No module named 'oracledb')\n"
+    )
 
 
 def test_a_missing_driver_is_one_line_without_the_password(
@@ -116,20 +169,6 @@ def test_a_missing_driver_is_one_line_without_the_password(
     assert len(captured.err.strip().splitlines()) == 1
 
 
-def test_an_operational_error_names_host_and_port_not_the_password(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    url = sa.make_url("postgresql://hero:s3cr3t-pw@db.example:5433/heroes")
-    error = sa.exc.OperationalError(
-        "SELECT 1", {}, Exception("connection refused for hero:s3cr3t-pw\nmore detail")
-    )
-    assert fail(describe_failure(error, url)) == 1
-    assert capsys.readouterr().err == (
-        "heroes-sa: error: cannot use the database at db.example:5433:"
-        " Exception (its message repeats the password, so it is not shown)\n"
-    )
-
-
 def test_a_sqlite_file_that_cannot_be_opened_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -140,18 +179,67 @@ def test_a_sqlite_file_that_cannot_be_opened_is_one_line(
     assert len(err.strip().splitlines()) == 1
 
 
-def test_python_dash_m_runs_the_same_cli(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "heroes_sa", "demo", "many-to-many"],
+@pytest.mark.parametrize("command", [["demo", "one-to-many"], ["db", "current"]], ids=" ".join)
+@pytest.mark.parametrize("text", ["not a url", "postgresql+psycopg://u:pw@host:port/x"])
+def test_a_string_that_is_no_url_is_a_one_line_usage_error(
+    command: list[str], text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*command, "--db", text]) == 2, "a usage error, as argparse's"
+    err = capsys.readouterr().err
+    assert err.startswith("heroes-sa: error: --db is not a database URL: ")
+    assert err.count("\n") == 1
+    assert ":pw@" not in err
+
+
+def test_an_async_url_without_async_says_it_needs_async(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "heroes.db"
+    assert main(["demo", "many-to-many", "--db", f"sqlite+aiosqlite:///{path}"]) == 1
+    assert capsys.readouterr().err == (
+        "heroes-sa: error: sqlite+aiosqlite:// names an async driver, which needs --async"
+        " (or a sync URL such as sqlite://)\n"
+    )
+    assert not path.exists(), "nothing was opened"
+
+
+def test_other_database_errors_are_their_first_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*_args: object) -> None:
+        raise sa.exc.ProgrammingError("SELECT", {}, Exception("no such table: hero\nmore detail"))
+
+    monkeypatch.setattr(cli, "run", broken)
+    assert main(["demo", "one-to-many"]) == 1
+    assert capsys.readouterr().err == (
+        "heroes-sa: error: (builtins.Exception) no such table: hero\n"
+    )
+
+
+def python_m_heroes_sa(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "heroes_sa", *args],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
+        cwd=cwd,
         check=False,
         timeout=60,
     )
+
+
+def test_python_m_heroes_sa_is_the_command_with_its_output_and_exit_status(tmp_path: Path) -> None:
+    """A process of its own, as a user runs it (runpy under pytest fails on a wheel install)."""
+    result = python_m_heroes_sa(tmp_path, "demo", "many-to-many")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == M2M_LINES
     assert not (tmp_path / "database.db").exists(), "the default demo database is in memory"
+
+    pytest.importorskip("psycopg", reason="the postgres driver extra is not installed")
+    result = python_m_heroes_sa(tmp_path, "demo", "many-to-many", "--db", CLOSED["postgresql"])
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("heroes-sa: error: cannot use the database at 127.0.0.1:1: ")
+    assert PASSWORD not in result.stderr
 
 
 def test_an_unknown_demo_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -159,12 +247,6 @@ def test_an_unknown_demo_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
         main(["demo", "three-to-many"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'three-to-many'" in capsys.readouterr().err
-
-
-def test_demo_models_match_the_modules() -> None:
-    assert DEMOS["many-to-many"][0] == many_to_many.REVISION
-    assert DEMOS["one-to-many"][0] == one_to_many.REVISION
-    assert DEMOS["link-model"][0] == link_model.REVISION
 
 
 def test_the_environment_names_the_demo_database(
@@ -182,13 +264,6 @@ def test_the_environment_names_the_demo_database(
 
 
 # --- heroes-sa db -------------------------------------------------------------
-
-
-@pytest.fixture
-def db_url(heroes_db_url: URL | None, tmp_path: Path) -> Iterator[str]:
-    """A new, empty database on the backend under test, as a URL to give ``--db``."""
-    with empty_database_url(heroes_db_url, tmp_path) as url:
-        yield url
 
 
 def db(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -368,22 +443,6 @@ def test_db_history_reads_no_database(
     status, out, err = db(capsys, "history")
     assert (status, out.splitlines(), err) == (0, HISTORY, "")
     assert list(tmp_path.iterdir()) == []
-
-
-def test_db_an_unreachable_server_is_one_line_without_the_password(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    url = "postgresql+psycopg://hero:s3cr3t-pw@127.0.0.1:1/heroes"
-    status, out, err = db(capsys, "current", "--db", url)
-    assert (status, out) == (1, "")
-    assert "s3cr3t-pw" not in err
-    assert error_line(err).startswith("heroes-sa: error: cannot use the database at 127.0.0.1:1: ")
-
-
-def test_db_a_malformed_url_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    status, _, err = db(capsys, "current", "--db", "not a url")
-    assert status == 2
-    assert err.startswith("heroes-sa: error: --db is not a database URL: ")
 
 
 @pytest.mark.backends(

@@ -25,7 +25,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 import heroes_sa
 from heroes_sa import link_model, many_to_many, one_to_many
-from heroes_sa.cli import main
 from heroes_sa.demo import link_model_flow
 from heroes_sa.errors import InvalidValueError, MigrationError, MigrationRefusedError
 from heroes_sa.link_model import Hero, HeroTeamLink, Team
@@ -501,11 +500,6 @@ def test_a_membership_removed_through_one_path_cannot_be_changed_through_the_oth
 
 
 # --- the demo ------------------------------------------------------------------------
-
-
-def test_the_demo_prints_the_chapters_lines(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "link-model"]) == 0
-    assert capsys.readouterr().out.splitlines() == LINK_MODEL_LINES
 
 
 @pytest.mark.usefixtures("heroes_restart_identities")

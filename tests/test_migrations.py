@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import heroes_sa
-from heroes_sa import link_model, many_to_many, one_to_many
+from heroes_sa import link_model, many_to_many, migration, one_to_many
 from heroes_sa.errors import MigrationError, MigrationRefusedError, WrongRevisionError
 from heroes_sa.migration import alembic_config, scripts_to_undo
 from tests.migration_helpers import (
@@ -489,3 +489,12 @@ def test_every_revision_and_the_template_define_check_downgrade() -> None:
         assert callable(getattr(revision.module, "check_downgrade", None)), revision.revision
     template = (Path(script.dir) / "script.py.mako").read_text()
     assert "def check_downgrade(bind: sa.Connection) -> None:" in template
+
+
+def test_missing_migration_scripts_name_where_they_were_looked_for(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(migration, "_PACKAGE_DIR", tmp_path / "heroes_sa")
+    with pytest.raises(MigrationError, match="migration scripts are missing") as missing:
+        migration.script_location()
+    assert str(tmp_path / "heroes_sa" / "_migrations") in str(missing.value)

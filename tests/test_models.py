@@ -99,9 +99,23 @@ def test_repr_never_sends_sql_in_any_state(heroes_session: Session, sql_log: Rec
     assert sql_log.statements == []
 
 
+@pytest.mark.heroes_revision(one_to_many.REVISION)
+def test_repr_says_which_columns_are_not_loaded(heroes_session: Session) -> None:
+    hero = one_to_many.Hero(name="Deadpond", secret_name="Dive Wilson")
+    heroes_session.add(hero)
+    heroes_session.commit()
+    heroes_session.refresh(hero)
+    heroes_session.expire(hero, ["age", "secret_name"])
+    assert repr(hero) == (
+        f"Hero(id={hero.id}, name='Deadpond', secret_name=<not loaded>, age=<not loaded>,"
+        " team_id=None)"
+    )
+
+
 def test_repr_of_an_uninitialised_instance_does_not_raise() -> None:
     hero = many_to_many.Hero.__new__(many_to_many.Hero)
     assert repr(hero).startswith("Hero(")
+    assert repr(one_to_many.Team.__new__(one_to_many.Team)) == "Team(<uninitialized>)"
     assert model_repr(object()) == "object(<uninitialized>)"
 
 

@@ -1,4 +1,4 @@
-"""Faults and load on a SQLite file: killed processes, concurrent writers.
+"""Faults and load: killed processes, concurrent writers, on SQLite files and servers.
 
 Marked ``slow``: a quick local run skips them with ``-m "not slow"``; CI runs
 them.  Each is bounded in time.
@@ -18,14 +18,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 import heroes_sa
 from bench import concurrency
 from heroes_sa import link_model, one_to_many
 from heroes_sa.engine import URL_ENV_VAR
-from heroes_sa.many_to_many import Team
+from heroes_sa.many_to_many import Hero, Team
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [
@@ -190,6 +191,87 @@ def test_two_migrations_started_together_both_end_at_head_with_every_membership(
         # One migrates; the other waits for the write lock, then finds head.
         assert run.returncodes == [0, 0], run.errors
         assert run.errors == [[], []]
+
+
+# --- the same faults and load on a server -----------------------------------------------
+
+# For the tests below, in place of the module's SQLite mark.
+on_postgresql = pytest.mark.backends(
+    "postgresql", reason="pg_terminate_backend cuts a connection off from the server's side"
+)
+on_a_server = pytest.mark.backends("postgresql", "mysql", reason="needs a database server to load")
+
+
+@pytest.fixture
+def migrated(engine: Engine) -> Engine:
+    """A scratch database at head with 50 teams, on the server under test."""
+    heroes_sa.upgrade(engine)
+    with Session(engine) as session:
+        session.add_all(Team(name=f"team-{i}", headquarters="hq") for i in range(50))
+        session.commit()
+    return engine
+
+
+def url_of(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+@on_postgresql
+def test_a_connection_killed_mid_transaction_commits_nothing_and_the_next_session_works(
+    migrated: Engine,
+) -> None:
+    own = heroes_sa.create_engine(url_of(migrated))
+    with Session(own) as session:
+        teams = session.scalars(sa.select(Team)).all()
+        session.add_all(
+            Hero(name=f"lost-{i}", secret_name="s", teams=teams[:2]) for i in range(100)
+        )
+        session.flush()
+        pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with migrated.connect() as killer:
+            killer.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(DBAPIError) as lost:
+            session.commit()
+        assert lost.value.connection_invalidated
+        session.rollback()
+
+    # The pool still holds connections the server has dropped; pre-ping finds out.
+    with Session(own) as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Hero)) == 0
+        session.add(
+            Hero(name="after", secret_name="s", teams=[session.scalars(sa.select(Team)).first()])
+        )
+        session.commit()
+    with migrated.connect() as connection:
+        assert connection.scalar(sa.select(sa.func.count()).select_from(Hero)) == 1
+    own.dispose()
+
+
+@on_postgresql
+def test_a_pooled_connection_the_server_dropped_is_replaced_before_use(migrated: Engine) -> None:
+    own = heroes_sa.create_engine(url_of(migrated), pool_size=1, max_overflow=0)
+    with own.connect() as connection:
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with migrated.connect() as killer:
+        killer.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    # Without pool_pre_ping this would raise "server closed the connection".
+    with own.connect() as connection:
+        assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != pid
+    own.dispose()
+
+
+@on_a_server
+def test_threads_and_processes_writing_at_once_lose_nothing(
+    migrated: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The SQLite file workload above, on the server."""
+    outcome = concurrency.concurrent_writers(
+        url_of(migrated), threads=3, processes=2, transactions=40
+    )
+    assert outcome.errors == []
+    assert outcome.lost == 0
+    with capsys.disabled():
+        print(f"\n[load] {migrated.dialect.name}: {outcome.summary('writers')}")
 
 
 def hold_the_write_lock(path: Path) -> sqlite3.Connection:
