@@ -162,9 +162,9 @@ def test_an_unknown_demo_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_demo_models_match_the_modules() -> None:
-    assert DEMOS["many-to-many"][0] == many_to_many.REVISION
-    assert DEMOS["one-to-many"][0] == one_to_many.REVISION
-    assert DEMOS["link-model"][0] == link_model.REVISION
+    assert DEMOS["many-to-many"].revision == many_to_many.REVISION
+    assert DEMOS["one-to-many"].revision == one_to_many.REVISION
+    assert DEMOS["link-model"].revision == link_model.REVISION
 
 
 def test_the_environment_names_the_demo_database(
