@@ -15,7 +15,7 @@ the async driver, and the SQL is the sync demo's by construction, with no
 second copy of the steps to keep in step.
 
 :func:`prepare` makes sure a demo never writes into a database that is at
-another revision or already holds heroes.
+another revision or already holds heroes; its checks only read.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, func, inspect, select
 from sqlalchemy.orm import Session
 
 from heroes_sa import link_model, many_to_many, one_to_many
+from heroes_sa.engine import reading
 from heroes_sa.errors import DatabaseNotEmptyError, WrongRevisionError
 from heroes_sa.migration import current_revision, upgrade
 
@@ -218,10 +219,10 @@ def prepare(bind: Engine | Connection, revision: str) -> None:
     """
     found = current_revision(bind)
     if found is None:
-        # A Session, not bind.connect(): it works on an Engine and a Connection
-        # alike, and its close ends the transaction the inspection began.
-        with Session(bind) as session:
-            tables = inspect(session.connection()).get_table_names()
+        # reading(): the checks neither take SQLite's write lock nor write, so
+        # a database the demo refuses is left as it was, even a read-only file.
+        with reading(bind) as connection:
+            tables = inspect(connection).get_table_names()
         if tables:
             raise WrongRevisionError(
                 f"the database has tables ({', '.join(sorted(tables))}) but no Alembic"
@@ -231,8 +232,8 @@ def prepare(bind: Engine | Connection, revision: str) -> None:
         return
     if found != revision:
         raise WrongRevisionError(f"the database is at revision {found}, this demo needs {revision}")
-    with Session(bind) as session:
-        heroes = session.scalar(select(func.count()).select_from(one_to_many.Hero.__table__))
+    with reading(bind) as connection:
+        heroes = connection.scalar(select(func.count()).select_from(one_to_many.Hero.__table__))
     if heroes:
         raise DatabaseNotEmptyError(
             f"the database already holds {heroes} heroes; the demo only writes into an empty one"
