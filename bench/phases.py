@@ -23,10 +23,10 @@ import sqlmodel
 from sqlalchemy.orm import Session
 
 import heroes_sa
-from bench import sqlmodel_models as sm
 from bench.data import Dataset
 from bench.workloads import Stopwatch
 from heroes_sa.many_to_many import Hero, Team
+from tests.parity import sqlmodel_many_to_many as sm
 
 PHASES = ("build", "add", "commit")
 
@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             samples["heroes_sa"].append(phases(data, session, Hero, Team))
         engine.dispose()
         engine = sqlmodel.create_engine("sqlite://")
-        sm.BenchModel.metadata.create_all(engine)
+        sm.metadata.create_all(engine)
         with sqlmodel.Session(engine) as sm_session:
             samples["SQLModel"].append(phases(data, sm_session, sm.Hero, sm.Team))
         engine.dispose()

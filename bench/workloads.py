@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session, selectinload
 
 import heroes_sa
 from bench import databases, plain_models, raw
-from bench import sqlmodel_models as sm
 from bench.data import Dataset
 from bench.databases import Templates, copy_of, count
 from heroes_sa.bulk import NewHero, NewTeam, bulk_create
 from heroes_sa.many_to_many import Base, Hero, Team
 from heroes_sa.testing import record_sql, rolled_back_session
+from tests.parity import sqlmodel_many_to_many as sm
 
 
 class BenchmarkError(RuntimeError):
@@ -206,7 +206,7 @@ def create_empty_listeners(templates: Templates, _settings: Settings) -> Sample:
 def create_sqlmodel(templates: Templates, _settings: Settings) -> Sample:
     """SQLModel's models, engine and Session; the schema from ``create_all``."""
     engine = sqlmodel.create_engine("sqlite://")
-    sm.BenchModel.metadata.create_all(engine)
+    sm.metadata.create_all(engine)
     watch = Stopwatch(templates.data.size)
     try:
         with watch.running(), sqlmodel.Session(engine) as session:
@@ -280,9 +280,7 @@ def read_lazy(session: Session) -> HeroesWithTeams:
 
 def read_sqlmodel(session: sqlmodel.Session) -> HeroesWithTeams:
     """SQLModel's session and models, the same loader option."""
-    statement = sqlmodel.select(sm.Hero).options(
-        selectinload(sm.Hero.teams)  # type: ignore[arg-type] # SQLModel types it as a list
-    )
+    statement = sqlmodel.select(sm.Hero).options(selectinload(sm.Hero.teams))
     heroes = session.exec(statement).all()
     return [(hero.name, [team.name for team in hero.teams]) for hero in heroes]
 

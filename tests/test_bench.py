@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 import heroes_sa
 from bench import instructions, phases, plain_models, raw, run
-from bench import sqlmodel_models as sm
 from bench.data import Dataset
 from bench.databases import Templates, copy_of, heroes_sa_engine
 from bench.report import Results, evaluate_goals
@@ -41,6 +40,7 @@ from bench.workloads import (
 )
 from heroes_sa.bulk import bulk_create
 from heroes_sa.many_to_many import Hero, Team
+from tests.parity import sqlmodel_many_to_many as sm
 
 TABLES = ("team", "hero", "heroteamlink")
 

@@ -43,9 +43,9 @@ def db_engine(db_url: str) -> Iterator[sa.Engine]:
 
 
 def test_demo_models_match_the_modules() -> None:
-    assert DEMOS["many-to-many"][0] == many_to_many.REVISION
-    assert DEMOS["one-to-many"][0] == one_to_many.REVISION
-    assert DEMOS["link-model"][0] == link_model.REVISION
+    assert DEMOS["many-to-many"].revision == many_to_many.REVISION
+    assert DEMOS["one-to-many"].revision == one_to_many.REVISION
+    assert DEMOS["link-model"].revision == link_model.REVISION
 
 
 @pytest.mark.parametrize(

@@ -131,6 +131,28 @@ def test_a_database_the_demo_refuses_is_left_byte_identical(
     assert snapshot(path) == before
 
 
+@pytest.mark.parametrize("make", [with_heroes, with_foreign_tables], ids=lambda f: f.__name__)
+def test_the_demo_refuses_a_database_while_another_connection_writes(
+    tmp_path: Path, make: Callable[[Path], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The demo's checks only read (:func:`heroes_sa.engine.reading`), so a writer holds none up.
+
+    Begun ``IMMEDIATE``, they would wait for the writer's lock for the busy
+    timeout and then fail with "database is locked" instead of saying why
+    the demo refuses the database.
+    """
+    path = tmp_path / "heroes.db"
+    make(path)
+    capsys.readouterr()
+    with closing(sqlite3.connect(path, isolation_level=None)) as writer:
+        writer.execute("BEGIN IMMEDIATE")
+        assert main(["demo", "many-to-many", "--db", f"sqlite:///{path}"]) == 1
+        writer.execute("ROLLBACK")
+    err = capsys.readouterr().err
+    assert err.startswith("heroes-sa: error: the database "), err
+    assert "locked" not in err
+
+
 def test_a_refused_downgrade_leaves_the_file_byte_identical(tmp_path: Path) -> None:
     path = tmp_path / "heroes.db"
     with_heroes(path)  # Deadpond is in two teams

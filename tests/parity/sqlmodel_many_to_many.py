@@ -3,7 +3,9 @@
 The tutorial's many-to-many schema as SQLModel classes: ``heroteamlink``
 holds one row per membership, its two foreign keys its primary key, and
 ``Hero.teams`` / ``Team.heroes`` go through it with ``link_model=``.
-Written for the parity tests from the schema, not copied.
+Written for the parity tests from the schema, not copied; the benchmark's
+SQLModel peer is :data:`tutorial` too (bench/workloads.py, bench/phases.py),
+so the classes a ratio compares against are the ones parity is proven on.
 
 Like :mod:`tests.parity.sqlmodel_one_to_many`, this revision has a registry
 (and so a ``MetaData``) of its own instead of SQLModel's global one, so both

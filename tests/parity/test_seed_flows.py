@@ -1,10 +1,12 @@
 """Parity of behaviour: the tutorial's programs, run on heroes_sa and on SQLModel.
 
-Each flow in :mod:`heroes_sa.demo` (the two seed pages' programs, and the
-chapter "Link Model with Extra Fields") runs twice, step for step: on
-heroes_sa's models over a migrated database, and on the SQLModel classes over
-``create_all``.  After every commit every table holds the same rows, and each
-transaction sent the same statements with the same parameters.
+Each flow of :mod:`heroes_sa.demo` (the two seed pages' programs, and the
+chapter "Link Model with Extra Fields"), the package's own code on its own
+models over a migrated database, is compared with the same program from
+tests/parity/programs.py run on the SQLModel classes over ``create_all``.
+After every commit every table holds the same rows, each transaction sent
+the same statements with the same parameters, and the same objects are
+printed.
 """
 
 from __future__ import annotations
@@ -12,17 +14,19 @@ from __future__ import annotations
 import ast
 import io
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Final, TextIO
 
 import pytest
 
 pytest.importorskip("sqlmodel", reason="the parity suite needs the 'parity' extra")
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from heroes_sa import link_model
-from heroes_sa.demo import link_model_flow, many_to_many_flow, one_to_many_flow
+from heroes_sa.demo import DEMOS
 from tests.parity.conftest import DatabaseFactory
 from tests.parity.harness import (
     LINK_MODEL,
@@ -38,11 +42,15 @@ from tests.parity.harness import (
     sqlmodel_side,
     without_own_begin,
 )
+from tests.parity.programs import PROGRAMS
 
-FLOWS = {
-    "one_to_many": one_to_many_flow,
-    "many_to_many": many_to_many_flow,
-    LINK_MODEL: link_model_flow,
+Flow = Callable[[Session, TextIO], None]
+
+#: heroes_sa's demo of each shape: the package code under test.
+DEMO_OF: Final[Mapping[str, str]] = {
+    "one_to_many": "one-to-many",
+    "many_to_many": "many-to-many",
+    LINK_MODEL: "link-model",
 }
 
 #: How each flow's transactions end: one per commit, then the read-only
@@ -68,12 +76,23 @@ class Run:
     output: str
 
 
-def run_flow(side: Side, new_database: DatabaseFactory) -> Run:
-    """Run the flow of ``side``'s shape on a new database of ``side``'s making."""
+def demo_flow(shape: str) -> Flow:
+    """heroes_sa's demo flow of ``shape``, as ``heroes-sa demo`` runs it."""
+    return DEMOS[DEMO_OF[shape]].flow
+
+
+def program(side: Side) -> Flow:
+    """The tutorial's program of ``side``'s shape, on ``side``'s models (programs.py)."""
+    run = PROGRAMS[side.shape]
+    return lambda session, out: run(session, out, side.models)
+
+
+def run_flow(side: Side, new_database: DatabaseFactory, flow: Flow) -> Run:
+    """Run ``flow`` on a new database of ``side``'s making, in a session of ``side``'s."""
     engine = new_database(side.new_database)
     out = io.StringIO()
     with record(engine) as log, open_session(side, engine) as session:
-        FLOWS[side.shape](session, out, models=side.models)
+        flow(session, out)
     assert isinstance(session, SnapshotMixin)
     transactions = log.transactions
     if side.name == "heroes_sa" and engine.dialect.name == "sqlite":
@@ -90,8 +109,13 @@ def shape(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def runs(shape: str, new_database: DatabaseFactory) -> tuple[Run, Run]:
-    """The flow of ``shape``, run by heroes_sa and by SQLModel."""
-    return run_flow(heroes_side(shape), new_database), run_flow(sqlmodel_side(shape), new_database)
+    """heroes_sa's demo flow of ``shape``, and the tutorial's program run on SQLModel."""
+    heroes, sqlmodel = heroes_side(shape), sqlmodel_side(shape)
+    assert heroes.revision == DEMOS[DEMO_OF[shape]].revision, "the demo's own revision"
+    return (
+        run_flow(heroes, new_database, demo_flow(shape)),
+        run_flow(sqlmodel, new_database, program(sqlmodel)),
+    )
 
 
 def test_after_every_commit_every_table_holds_the_same_rows(
@@ -203,14 +227,16 @@ def test_the_many_to_many_program_sends_the_same_sql_on_the_head_models(
 
     The seed program of the many-to-many page, run on :mod:`heroes_sa.link_model`
     over a database at head, writes the same rows with the same statements as
-    on SQLModel's many-to-many classes (and as on heroes_sa's 0003 models):
-    the ``heroteamlink`` rows ``Hero.teams`` inserts name only the two keys,
-    and get ``is_training`` from its server default.
+    on SQLModel's many-to-many classes, and prints what heroes_sa's demo
+    prints on the 0003 models: the ``heroteamlink`` rows ``Hero.teams``
+    inserts name only the two keys, and get ``is_training`` from its server
+    default.
     """
     at_head = replace(heroes_side(LINK_MODEL), shape="many_to_many")
-    heroes = run_flow(at_head, new_database)
-    sqlmodel = run_flow(sqlmodel_side("many_to_many"), new_database)
-    at_0003 = run_flow(heroes_side("many_to_many"), new_database)
+    on_sqlmodel = sqlmodel_side("many_to_many")
+    heroes = run_flow(at_head, new_database, program(at_head))
+    sqlmodel = run_flow(on_sqlmodel, new_database, program(on_sqlmodel))
+    at_0003 = run_flow(heroes_side("many_to_many"), new_database, demo_flow("many_to_many"))
 
     assert heroes.snapshots == sqlmodel.snapshots
     layers = dependency_layers(at_head.metadata)
