@@ -31,15 +31,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from heroes_sa.aio import async_url, create_async_engine, run_sync_on
 from heroes_sa.demo import DEMOS, run, run_async
-from heroes_sa.engine import (
-    DEFAULT_URL,
-    DRIVER_EXTRAS,
-    URL_ENV_VAR,
-    create_engine,
-    describe_location,
-    is_sqlite_memory,
-    resolve_url,
-)
+from heroes_sa.drivers import describe_location, install_hint
+from heroes_sa.engine import DEFAULT_URL, URL_ENV_VAR, create_engine, is_sqlite_memory, resolve_url
 from heroes_sa.errors import HeroesError
 from heroes_sa.migration import alembic_config, downgrade, upgrade
 
@@ -216,7 +209,7 @@ def describe_failure(error: BaseException, url: URL) -> str:
     """One line for the user, never holding the URL's password.
 
     Built, never edited: where the database is comes from the URL rendered
-    without its password (:func:`~heroes_sa.engine.describe_location`), why
+    without its password (:func:`~heroes_sa.drivers.describe_location`), why
     it failed from the driver's own first line, which is left out whole if
     it repeats the password as a connection string would.
     """
@@ -261,19 +254,10 @@ def open_engine(url: URL, echo: bool) -> Engine:
     try:
         return create_engine(url, echo=echo)
     except ImportError as error:
-        backend = url.get_backend_name()
-        hint = ""
-        if backend in DRIVER_EXTRAS:
-            extra, driver = DRIVER_EXTRAS[backend]
-            # A URL naming no driver gets the dialect default: mysql:// is mysqlclient,
-            # and postgresql:// is psycopg2 before SQLAlchemy 2.1.
-            hint = (
-                f"; install it with: pip install 'heroes_sa[{extra}]'"
-                if url.get_driver_name() == driver
-                else f"; heroes_sa[{extra}] installs {driver}, used by {backend}+{driver}:// URLs"
-            )
+        hint = install_hint(url)
         raise HeroesError(
-            f"the driver for {url.drivername} is not installed ({error}){hint}"
+            f"the driver for {url.drivername} is not installed ({error})"
+            + ("" if hint is None else f"; {hint}")
         ) from error
 
 

@@ -57,29 +57,6 @@ def resolve_url(url: str | URL | None = None) -> URL:
     return make_url(url)
 
 
-#: Ports the drivers use when a URL names none, so messages can name them.
-DEFAULT_PORTS: Final[dict[str, int]] = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}
-
-#: Server backend -> (the extra of heroes_sa that installs its driver, that driver).
-DRIVER_EXTRAS: Final[dict[str, tuple[str, str]]] = {
-    "postgresql": ("postgres", "psycopg"),
-    "mysql": ("mysql", "pymysql"),
-    "mariadb": ("mysql", "pymysql"),
-}
-
-
-def describe_location(url: URL) -> str:
-    """Where ``url`` points, for messages: ``host:port``, never the password.
-
-    A URL with no port gets the backend's default port, which is the one the
-    driver tried; one with no host (SQLite) is shown without its password.
-    """
-    if not url.host:
-        return url.render_as_string(hide_password=True)
-    port = url.port or DEFAULT_PORTS.get(url.get_backend_name())
-    return f"{url.host}:{port}" if port else url.host
-
-
 def is_sqlite_memory(url: URL) -> bool:
     """True when ``url`` names an in-memory SQLite database."""
     database = url.database or ""

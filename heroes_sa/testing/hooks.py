@@ -13,7 +13,7 @@ from sqlalchemy import make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
-from heroes_sa.engine import DRIVER_EXTRAS
+from heroes_sa.drivers import install_hint
 from heroes_sa.errors import HeroesError
 from heroes_sa.testing.databases import NAME_PREFIX, backend_of, check_supported
 
@@ -93,15 +93,10 @@ def _require_driver(source: str, url: URL) -> None:
     try:
         dialect.import_dbapi()
     except ImportError as error:
-        extra, driver = DRIVER_EXTRAS.get(url.get_backend_name(), (None, None))
-        install = (
-            f"pip install 'heroes_sa[{extra}]'"
-            if extra is not None and driver == dialect.driver
-            else f"install the {dialect.driver} driver"
-        )
+        hint = install_hint(url) or f"install the {dialect.driver} driver"
         raise pytest.UsageError(
             f"heroes_sa: {source} names {url.drivername}, whose driver is not installed"
-            f" ({error}): {install}"
+            f" ({error}); {hint}"
         ) from error
 
 
