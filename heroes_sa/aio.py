@@ -38,11 +38,10 @@ if TYPE_CHECKING:
 def async_url(url: str | URL | None = None) -> URL:
     """The URL :func:`create_async_engine` connects to.
 
-    Resolved as :func:`heroes_sa.engine.resolve_url` does (argument, else
-    ``$HEROES_DATABASE_URL``, else ``sqlite:///database.db``), so one setting
-    serves sync and async code.  A URL without a driver gets the backend's
-    async one from :data:`heroes_sa.drivers.BACKENDS`; a URL that names its
-    driver is kept as it is.
+    Found by :func:`heroes_sa.engine.resolve_url`, as the sync engine's is,
+    so one setting serves sync and async code.  A URL without a driver gets
+    the backend's async one from :data:`heroes_sa.drivers.BACKENDS`; a URL
+    that names its driver is kept as it is.
     """
     resolved = resolve_url(url)
     if "+" in resolved.drivername:
@@ -62,11 +61,11 @@ def create_async_engine(
 ) -> AsyncEngine:
     """Create an :class:`~sqlalchemy.ext.asyncio.AsyncEngine` for a heroes_sa database.
 
-    The async twin of :func:`heroes_sa.create_engine`: the URL comes from
-    ``url``, else ``$HEROES_DATABASE_URL``, else ``sqlite:///database.db``,
-    and a plain ``sqlite://``, ``postgresql://`` or ``mysql://`` URL gets the
-    aiosqlite, asyncpg or aiomysql driver (see :func:`async_url`).  Keyword arguments go to
-    :func:`sqlalchemy.ext.asyncio.create_async_engine` unchanged.
+    The async twin of :func:`heroes_sa.create_engine`: the URL is
+    :func:`heroes_sa.engine.resolve_url`'s for ``url``, and a plain
+    ``sqlite://``, ``postgresql://`` or ``mysql://`` URL gets the aiosqlite,
+    asyncpg or aiomysql driver (see :func:`async_url`).  Keyword arguments go
+    to :func:`sqlalchemy.ext.asyncio.create_async_engine` unchanged.
 
     The guarantees and settings are the sync engine's.  On SQLite: foreign
     keys enforced, DDL and savepoints inside the enclosing transaction,

@@ -5,8 +5,7 @@ package installed without a checkout (so without ``alembic.ini``), as
 Flask-Migrate's ``flask db`` does: each subcommand hands its arguments to
 :mod:`alembic.command` (through :func:`heroes_sa.upgrade` and
 :func:`heroes_sa.downgrade` for the two that move the database), on a
-connection to ``--db``, else ``$HEROES_DATABASE_URL``, else ``./database.db``
-(:func:`heroes_sa.engine.resolve_url`).
+connection to the database :func:`heroes_sa.engine.resolve_url` finds for ``--db``.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -36,8 +34,8 @@ from heroes_sa.engine import DEFAULT_URL, URL_ENV_VAR, create_engine, is_sqlite_
 from heroes_sa.errors import HeroesError
 from heroes_sa.migration import alembic_config, downgrade, upgrade
 
-#: Where the demo runs when neither --db nor $HEROES_DATABASE_URL names a database:
-#: a fresh database that vanishes with the process, so trying the demo writes nothing.
+#: The demo's default for :func:`~heroes_sa.engine.resolve_url`: a fresh database
+#: that vanishes with the process, so trying the demo writes nothing.
 DEMO_DEFAULT_URL = "sqlite://"
 
 
@@ -273,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "db":
         return _run_db(args)
     try:
-        url = resolve_url(args.db or os.environ.get(URL_ENV_VAR) or DEMO_DEFAULT_URL)
+        url = resolve_url(args.db, default=DEMO_DEFAULT_URL)
     except (ArgumentError, ValueError) as error:
         # Neither message repeats the string, so no password can leak through it.
         # A malformed argument is a usage error, as argparse's own are (status 2).

@@ -46,14 +46,20 @@ from heroes_sa.errors import HeroesError
 #: Environment variable naming the database, for the library and the CLI alike.
 URL_ENV_VAR: Final = "HEROES_DATABASE_URL"
 
-#: The database used when neither an argument nor the environment names one.
+#: The database :func:`resolve_url` falls back to unless its caller gives another.
 DEFAULT_URL: Final = "sqlite:///database.db"
 
 
-def resolve_url(url: str | URL | None = None) -> URL:
-    """Return ``url``, else ``$HEROES_DATABASE_URL``, else :data:`DEFAULT_URL`."""
+def resolve_url(url: str | URL | None = None, *, default: str | URL = DEFAULT_URL) -> URL:
+    """The database to use: ``url``, else ``$HEROES_DATABASE_URL``, else ``default``.
+
+    The one rule by which the library, the CLI and the migrations find their
+    database.  ``default`` is the caller's own: :data:`DEFAULT_URL` for the
+    library and ``heroes-sa db``, an in-memory database for ``heroes-sa
+    demo``, the ini file's ``sqlalchemy.url`` for the ``alembic`` CLI.
+    """
     if url is None:
-        url = os.environ.get(URL_ENV_VAR) or DEFAULT_URL
+        url = os.environ.get(URL_ENV_VAR) or default
     return make_url(url)
 
 
@@ -80,8 +86,7 @@ def create_engine(
 ) -> Engine:
     """Create an :class:`~sqlalchemy.Engine` for a heroes_sa database.
 
-    The URL comes from ``url``, else the ``HEROES_DATABASE_URL`` environment
-    variable, else ``sqlite:///database.db``.  Keyword arguments go to
+    The URL is :func:`resolve_url`'s for ``url``.  Keyword arguments go to
     :func:`sqlalchemy.create_engine` unchanged (``echo=True``, pool settings...).
 
     On SQLite every connection enforces foreign keys and gets real
