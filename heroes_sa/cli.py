@@ -29,7 +29,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from heroes_sa.aio import async_url, create_async_engine, run_sync_on
 from heroes_sa.demo import DEMOS, run, run_async
-from heroes_sa.drivers import describe_location, install_hint
+from heroes_sa.drivers import describe_location, missing_driver
 from heroes_sa.engine import DEFAULT_URL, URL_ENV_VAR, create_engine, is_sqlite_memory, resolve_url
 from heroes_sa.errors import HeroesError
 from heroes_sa.migration import alembic_config, downgrade, upgrade
@@ -252,11 +252,7 @@ def open_engine(url: URL, echo: bool) -> Engine:
     try:
         return create_engine(url, echo=echo)
     except ImportError as error:
-        hint = install_hint(url)
-        raise HeroesError(
-            f"the driver for {url.drivername} is not installed ({error})"
-            + ("" if hint is None else f"; {hint}")
-        ) from error
+        raise HeroesError(missing_driver(url, error)) from error
 
 
 def fail(message: str, status: int = 1) -> int:

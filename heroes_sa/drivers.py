@@ -5,7 +5,7 @@ which async driver it uses, the extra of heroes_sa that installs each, and
 the port the drivers connect to when a URL names none.  The async engine
 picks its default driver here (:func:`async_driver`); the CLI, the pytest
 plugin and :mod:`heroes_sa.aio` word their messages with
-:func:`install_hint`, :func:`pip_install` and :func:`describe_location`.
+:func:`missing_driver`, :func:`pip_install` and :func:`describe_location`.
 """
 
 from __future__ import annotations
@@ -88,6 +88,13 @@ def install_hint(url: URL) -> str | None:
     ours = backend.sync
     url_form = f"{backend_name}+{ours.name}://"
     return f"heroes_sa[{ours.extra}] installs {ours.name}, used by {url_form} URLs"
+
+
+def missing_driver(url: URL, error: ImportError) -> str:
+    """One line saying that ``url``'s driver failed to import, and what installs it."""
+    hint = install_hint(url)
+    said = f"the driver for {url.drivername} is not installed ({error})"
+    return said if hint is None else f"{said}; {hint}"
 
 
 def describe_location(url: URL) -> str:
