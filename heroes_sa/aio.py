@@ -21,11 +21,12 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.util import find_spec
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
+from heroes_sa.drivers import async_driver, extra_of, pip_install
 from heroes_sa.engine import resolve_url, setup_sqlite, shares_memory
 from heroes_sa.migration import current_revision, downgrade, upgrade
 
@@ -33,38 +34,20 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-#: The driver used for a URL that names a backend but no driver
-#: (``sqlite://``, ``postgresql://``, ``mysql://``).  For MySQL/MariaDB it is
-#: aiomysql: PyMySQL's protocol code (the sync driver heroes_sa installs) under
-#: asyncio, pure Python like it, so both paths share one implementation.
-ASYNC_DRIVERS: Final[dict[str, str]] = {
-    "sqlite": "aiosqlite",
-    "postgresql": "asyncpg",
-    "mysql": "aiomysql",
-    "mariadb": "aiomysql",
-}
-
-#: The optional extra that installs each async driver.
-_EXTRAS: Final[dict[str, str]] = {
-    "aiosqlite": "async",
-    "asyncpg": "asyncpg",
-    "aiomysql": "aiomysql",
-}
-
 
 def async_url(url: str | URL | None = None) -> URL:
     """The URL :func:`create_async_engine` connects to.
 
-    Resolved as :func:`heroes_sa.engine.resolve_url` does (argument, else
-    ``$HEROES_DATABASE_URL``, else ``sqlite:///database.db``), so one setting
-    serves sync and async code.  A URL without a driver gets the async one
-    from :data:`ASYNC_DRIVERS`; a URL that names its driver is kept as it is.
+    Found by :func:`heroes_sa.engine.resolve_url`, as the sync engine's is,
+    so one setting serves sync and async code.  A URL without a driver gets
+    the backend's async one from :data:`heroes_sa.drivers.BACKENDS`; a URL
+    that names its driver is kept as it is.
     """
     resolved = resolve_url(url)
     if "+" in resolved.drivername:
         return resolved
     backend = resolved.get_backend_name()
-    driver = ASYNC_DRIVERS.get(backend)
+    driver = async_driver(backend)
     if driver is None:
         raise ArgumentError(
             f"heroes_sa has no default async driver for {backend!r}; name one in the URL"
@@ -78,11 +61,11 @@ def create_async_engine(
 ) -> AsyncEngine:
     """Create an :class:`~sqlalchemy.ext.asyncio.AsyncEngine` for a heroes_sa database.
 
-    The async twin of :func:`heroes_sa.create_engine`: the URL comes from
-    ``url``, else ``$HEROES_DATABASE_URL``, else ``sqlite:///database.db``,
-    and a plain ``sqlite://``, ``postgresql://`` or ``mysql://`` URL gets the
-    aiosqlite, asyncpg or aiomysql driver (see :func:`async_url`).  Keyword arguments go to
-    :func:`sqlalchemy.ext.asyncio.create_async_engine` unchanged.
+    The async twin of :func:`heroes_sa.create_engine`: the URL is
+    :func:`heroes_sa.engine.resolve_url`'s for ``url``, and a plain
+    ``sqlite://``, ``postgresql://`` or ``mysql://`` URL gets the aiosqlite,
+    asyncpg or aiomysql driver (see :func:`async_url`).  Keyword arguments go
+    to :func:`sqlalchemy.ext.asyncio.create_async_engine` unchanged.
 
     The guarantees and settings are the sync engine's.  On SQLite: foreign
     keys enforced, DDL and savepoints inside the enclosing transaction,
@@ -98,9 +81,11 @@ def create_async_engine(
     ``heroes_sa[aiomysql]``).
     """
     resolved = async_url(url)
-    driver = resolved.get_driver_name()
-    _require("greenlet", _EXTRAS.get(driver, "async"))
-    _require(driver, _EXTRAS.get(driver))
+    driver, extra = resolved.get_driver_name(), extra_of(resolved)
+    # greenlet comes with the extra of each async driver heroes_sa knows,
+    # and with heroes_sa[async] for any other.
+    _require("greenlet", extra if driver == async_driver(resolved.get_backend_name()) else "async")
+    _require(driver, extra)
     from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
 
     if resolved.get_backend_name() != "sqlite":
@@ -125,7 +110,7 @@ def _require(module: str, extra: str | None) -> None:
     if extra is not None and find_spec(module) is None:
         raise ModuleNotFoundError(
             f"heroes_sa's async support needs {module}, which is not installed:"
-            f" pip install 'heroes_sa[{extra}]'",
+            f" {pip_install(extra)}",
             name=module,
         )
 

@@ -5,8 +5,7 @@ package installed without a checkout (so without ``alembic.ini``), as
 Flask-Migrate's ``flask db`` does: each subcommand hands its arguments to
 :mod:`alembic.command` (through :func:`heroes_sa.upgrade` and
 :func:`heroes_sa.downgrade` for the two that move the database), on a
-connection to ``--db``, else ``$HEROES_DATABASE_URL``, else ``./database.db``
-(:func:`heroes_sa.engine.resolve_url`).
+connection to the database :func:`heroes_sa.engine.resolve_url` finds for ``--db``.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -31,20 +29,13 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from heroes_sa.aio import async_url, create_async_engine, run_sync_on
 from heroes_sa.demo import DEMOS, run, run_async
-from heroes_sa.engine import (
-    DEFAULT_URL,
-    DRIVER_EXTRAS,
-    URL_ENV_VAR,
-    create_engine,
-    describe_location,
-    is_sqlite_memory,
-    resolve_url,
-)
+from heroes_sa.drivers import describe_location, missing_driver
+from heroes_sa.engine import DEFAULT_URL, URL_ENV_VAR, create_engine, is_sqlite_memory, resolve_url
 from heroes_sa.errors import HeroesError
 from heroes_sa.migration import alembic_config, downgrade, upgrade
 
-#: Where the demo runs when neither --db nor $HEROES_DATABASE_URL names a database:
-#: a fresh database that vanishes with the process, so trying the demo writes nothing.
+#: The demo's default for :func:`~heroes_sa.engine.resolve_url`: a fresh database
+#: that vanishes with the process, so trying the demo writes nothing.
 DEMO_DEFAULT_URL = "sqlite://"
 
 
@@ -216,7 +207,7 @@ def describe_failure(error: BaseException, url: URL) -> str:
     """One line for the user, never holding the URL's password.
 
     Built, never edited: where the database is comes from the URL rendered
-    without its password (:func:`~heroes_sa.engine.describe_location`), why
+    without its password (:func:`~heroes_sa.drivers.describe_location`), why
     it failed from the driver's own first line, which is left out whole if
     it repeats the password as a connection string would.
     """
@@ -261,20 +252,7 @@ def open_engine(url: URL, echo: bool) -> Engine:
     try:
         return create_engine(url, echo=echo)
     except ImportError as error:
-        backend = url.get_backend_name()
-        hint = ""
-        if backend in DRIVER_EXTRAS:
-            extra, driver = DRIVER_EXTRAS[backend]
-            # A URL naming no driver gets the dialect default: mysql:// is mysqlclient,
-            # and postgresql:// is psycopg2 before SQLAlchemy 2.1.
-            hint = (
-                f"; install it with: pip install 'heroes_sa[{extra}]'"
-                if url.get_driver_name() == driver
-                else f"; heroes_sa[{extra}] installs {driver}, used by {backend}+{driver}:// URLs"
-            )
-        raise HeroesError(
-            f"the driver for {url.drivername} is not installed ({error}){hint}"
-        ) from error
+        raise HeroesError(missing_driver(url, error)) from error
 
 
 def fail(message: str, status: int = 1) -> int:
@@ -289,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "db":
         return _run_db(args)
     try:
-        url = resolve_url(args.db or os.environ.get(URL_ENV_VAR) or DEMO_DEFAULT_URL)
+        url = resolve_url(args.db, default=DEMO_DEFAULT_URL)
     except (ArgumentError, ValueError) as error:
         # Neither message repeats the string, so no password can leak through it.
         # A malformed argument is a usage error, as argparse's own are (status 2).

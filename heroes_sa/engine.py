@@ -46,38 +46,21 @@ from heroes_sa.errors import HeroesError
 #: Environment variable naming the database, for the library and the CLI alike.
 URL_ENV_VAR: Final = "HEROES_DATABASE_URL"
 
-#: The database used when neither an argument nor the environment names one.
+#: The database :func:`resolve_url` falls back to unless its caller gives another.
 DEFAULT_URL: Final = "sqlite:///database.db"
 
 
-def resolve_url(url: str | URL | None = None) -> URL:
-    """Return ``url``, else ``$HEROES_DATABASE_URL``, else :data:`DEFAULT_URL`."""
-    if url is None:
-        url = os.environ.get(URL_ENV_VAR) or DEFAULT_URL
-    return make_url(url)
+def resolve_url(url: str | URL | None = None, *, default: str | URL = DEFAULT_URL) -> URL:
+    """The database to use: ``url``, else ``$HEROES_DATABASE_URL``, else ``default``.
 
-
-#: Ports the drivers use when a URL names none, so messages can name them.
-DEFAULT_PORTS: Final[dict[str, int]] = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}
-
-#: Server backend -> (the extra of heroes_sa that installs its driver, that driver).
-DRIVER_EXTRAS: Final[dict[str, tuple[str, str]]] = {
-    "postgresql": ("postgres", "psycopg"),
-    "mysql": ("mysql", "pymysql"),
-    "mariadb": ("mysql", "pymysql"),
-}
-
-
-def describe_location(url: URL) -> str:
-    """Where ``url`` points, for messages: ``host:port``, never the password.
-
-    A URL with no port gets the backend's default port, which is the one the
-    driver tried; one with no host (SQLite) is shown without its password.
+    The one rule by which the library, the CLI and the migrations find their
+    database.  ``default`` is the caller's own: :data:`DEFAULT_URL` for the
+    library and ``heroes-sa db``, an in-memory database for ``heroes-sa
+    demo``, the ini file's ``sqlalchemy.url`` for the ``alembic`` CLI.
     """
-    if not url.host:
-        return url.render_as_string(hide_password=True)
-    port = url.port or DEFAULT_PORTS.get(url.get_backend_name())
-    return f"{url.host}:{port}" if port else url.host
+    if url is None:
+        url = os.environ.get(URL_ENV_VAR) or default
+    return make_url(url)
 
 
 def is_sqlite_memory(url: URL) -> bool:
@@ -103,8 +86,7 @@ def create_engine(
 ) -> Engine:
     """Create an :class:`~sqlalchemy.Engine` for a heroes_sa database.
 
-    The URL comes from ``url``, else the ``HEROES_DATABASE_URL`` environment
-    variable, else ``sqlite:///database.db``.  Keyword arguments go to
+    The URL is :func:`resolve_url`'s for ``url``.  Keyword arguments go to
     :func:`sqlalchemy.create_engine` unchanged (``echo=True``, pool settings...).
 
     On SQLite every connection enforces foreign keys and gets real

@@ -1,7 +1,7 @@
 """Alembic environment for heroes_sa.
 
 Two ways in, as in Alembic's cookbook: the ``alembic`` CLI, which opens an
-engine from ``HEROES_DATABASE_URL`` or ``sqlalchemy.url`` in its ini file, and
+engine on the URL of :func:`database_url`, and
 callers that hand over a live database in ``config.attributes["connection"]``
 (the only way to reach an in-memory SQLite database): :mod:`heroes_sa.migration`
 and ``heroes-sa db`` pass a Connection, pytest-alembic passes the Engine of its
@@ -12,7 +12,6 @@ connection wrapped to look like one).  Either way the migrations run inside
 
 from __future__ import annotations
 
-import os
 from logging.config import fileConfig
 
 from alembic import context
@@ -22,7 +21,7 @@ from sqlalchemy.engine import URL
 
 from heroes_sa import link_model
 from heroes_sa.aio import run_sync_on
-from heroes_sa.engine import URL_ENV_VAR, create_engine, resolve_url
+from heroes_sa.engine import DEFAULT_URL, create_engine, resolve_url
 from heroes_sa.errors import HeroesError
 from heroes_sa.migration import (
     CONNECTION_ATTRIBUTE,
@@ -46,8 +45,8 @@ target_metadata = link_model.Base.metadata
 
 
 def database_url() -> URL:
-    """The URL for the CLI: ``$HEROES_DATABASE_URL`` wins over alembic.ini."""
-    return resolve_url(os.environ.get(URL_ENV_VAR) or config.get_main_option("sqlalchemy.url"))
+    """The URL for the CLI: :func:`~heroes_sa.engine.resolve_url`'s, defaulting to alembic.ini's."""
+    return resolve_url(default=config.get_main_option("sqlalchemy.url") or DEFAULT_URL)
 
 
 def run_migrations_offline() -> None:

@@ -22,6 +22,7 @@ def test_url_argument_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch)
     assert str(resolve_url()) == "sqlite:///from-env.db"
     monkeypatch.delenv(URL_ENV_VAR)
     assert str(resolve_url()) == DEFAULT_URL
+    assert str(resolve_url(default="sqlite://")) == "sqlite://", "the caller's own default"
 
 
 def test_default_engine_uses_database_db_in_the_working_directory(

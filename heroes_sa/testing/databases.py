@@ -34,8 +34,9 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateSchema, DropSchema, ExecutableDDLElement
 from sqlalchemy.sql.compiler import DDLCompiler
 
-from heroes_sa.aio import ASYNC_DRIVERS
-from heroes_sa.engine import create_engine, describe_location, resolve_url
+from heroes_sa.aio import async_url
+from heroes_sa.drivers import describe_location
+from heroes_sa.engine import create_engine, resolve_url
 from heroes_sa.errors import HeroesError
 
 if TYPE_CHECKING:
@@ -99,13 +100,13 @@ def async_driver_url(url: URL) -> URL:
     """``url`` with an async driver: its own if it is one, else its backend's default.
 
     ``postgresql+psycopg://...`` becomes ``postgresql+asyncpg://...`` and
-    ``mysql+pymysql://...`` ``mysql+aiomysql://...`` (see
-    :data:`heroes_sa.aio.ASYNC_DRIVERS`); the rest of the URL is kept.
+    ``mysql+pymysql://...`` ``mysql+aiomysql://...``, the driver
+    :func:`heroes_sa.aio.async_url` gives a URL naming none; the rest of the
+    URL is kept.
     """
     if url.get_dialect().is_async:
         return url
-    backend = url.get_backend_name()
-    return url.set(drivername=f"{backend}+{ASYNC_DRIVERS[backend]}")
+    return async_url(url.set(drivername=url.get_backend_name()))
 
 
 def in_namespace(

@@ -13,7 +13,7 @@ from sqlalchemy import make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 
-from heroes_sa.engine import DRIVER_EXTRAS
+from heroes_sa.drivers import missing_driver
 from heroes_sa.errors import HeroesError
 from heroes_sa.testing.databases import NAME_PREFIX, backend_of, check_supported
 
@@ -65,7 +65,7 @@ def _configured(config: pytest.Config) -> tuple[str, URL] | None:
             check_supported(url)
         except (ArgumentError, ValueError, HeroesError) as error:
             # Neither message repeats the string, so no password is shown.
-            raise pytest.UsageError(f"heroes_sa: {source} is not usable: {error}") from error
+            raise _unusable(source, error) from error
         return source, url
     return None
 
@@ -89,20 +89,16 @@ def _require_driver(source: str, url: URL) -> None:
     try:
         dialect = url.get_dialect()
     except ArgumentError as error:  # no such driver name
-        raise pytest.UsageError(f"heroes_sa: {source} is not usable: {error}") from error
+        raise _unusable(source, error) from error
     try:
         dialect.import_dbapi()
     except ImportError as error:
-        extra, driver = DRIVER_EXTRAS.get(url.get_backend_name(), (None, None))
-        install = (
-            f"pip install 'heroes_sa[{extra}]'"
-            if extra is not None and driver == dialect.driver
-            else f"install the {dialect.driver} driver"
-        )
-        raise pytest.UsageError(
-            f"heroes_sa: {source} names {url.drivername}, whose driver is not installed"
-            f" ({error}): {install}"
-        ) from error
+        raise _unusable(source, missing_driver(url, error)) from error
+
+
+def _unusable(source: str, why: object) -> pytest.UsageError:
+    """The usage error for a test database URL from ``source`` that cannot be used."""
+    return pytest.UsageError(f"heroes_sa: {source} is not usable: {why}")
 
 
 #: Name under which the async fixtures (or their stand-ins) are registered.
